@@ -1,0 +1,13 @@
+"""The registry of backends. A new backend is a module here and one line in `BACKENDS`."""
+
+from __future__ import annotations
+
+from compiler.backends.api import ApiBackend
+from compiler.backends.base import Backend, BuildContext
+
+BACKENDS: dict[str, type[Backend]] = {
+    backend.name: backend
+    for backend in (ApiBackend,)
+}
+
+__all__ = ["BACKENDS", "Backend", "BuildContext"]

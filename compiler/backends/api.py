@@ -1,0 +1,215 @@
+"""JSON API backend: a static, versioned API any web server can serve (build/api/v1/)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import BaseModel
+
+from compiler.backends.base import BuildContext
+from compiler.mathforms import Math, find_math
+from compiler.model import Bank, Question
+from compiler.render import mathml_for
+from schema import api
+from schema.export import all_schemas
+
+
+def dump(doc: BaseModel | dict[str, object]) -> bytes:
+    """UTF-8 JSON with a stable key order: the same bank gives the same bytes."""
+    data = doc.model_dump(mode="json") if isinstance(doc, BaseModel) else doc
+    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def tag_path(tag: str) -> str:
+    return tag  # hierarchical tags become nested folders: tags/optimizer/adam.json
+
+
+class ApiBackend:
+    name: ClassVar[str] = "api"
+    description: ClassVar[str] = "static JSON API: build/api/v1/*.json"
+
+    def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
+        root = ctx.out_dir / (f"{bank.variant}/" if bank.variant else "") / "v1"
+        base = bank.config.outputs.api.base_url.rstrip("/")
+        if bank.variant:
+            base = base.replace("/v1", f"/{bank.variant}/v1") if base.endswith("/v1") else base
+        questions = bank.questions
+        all_math = [
+            m
+            for q in questions
+            for fragment in (q.html.title_html, q.html.answer_html, *q.html.formulas_html)
+            for m in find_math(fragment)
+        ]
+        mathml = mathml_for(all_math, ctx.cache)
+        chapters = {c.slug: c for c in bank.chapters}
+
+        def summary(q: Question) -> api.QuestionSummary:
+            return api.QuestionSummary(
+                id=q.id,
+                title=q.title,
+                chapter=q.chapter_slug,
+                number=q.number,
+                tags=q.tags,
+                companies=[c.name for c in q.companies],
+                url=f"{base}/questions/{q.id}.json",
+            )
+
+        docs: dict[str, BaseModel] = {}
+        full: list[api.Question] = []
+        for order, q in enumerate(questions, start=1):
+            chapter = chapters[q.chapter_slug]
+            doc = api.Question(
+                id=q.id,
+                order=order,
+                chapter=api.ChapterRef(slug=chapter.slug, number=chapter.number, title=chapter.title),
+                number=q.number,
+                title=q.title,
+                title_html=q.html.title_html,
+                answer_markdown=q.answer,
+                answer_html=_media_urls(q.html.answer_html, base),
+                formulas=[
+                    api.FormulaOut(name=f.name, tex=f.tex, mathml=mathml[Math(f.tex, True)])
+                    for f in q.formulas
+                    if Math(f.tex, True) in mathml
+                ],
+                math=[
+                    api.MathOut(tex=m.tex, display=m.display, mathml=mathml[m])
+                    for fragment in (q.html.title_html, q.html.answer_html)
+                    for m in find_math(fragment)
+                ],
+                tags=q.tags,
+                companies=[api.CompanyRef(name=c.name, slug=c.slug) for c in q.companies],
+                difficulty=q.meta.difficulty,
+                source=q.meta.source,
+                errata=[api.Erratum(**e.model_dump()) for e in q.meta.errata],
+                media=[f"{base}/media/{a.name}" for a in q.assets],
+            )
+            full.append(doc)
+            docs[f"questions/{q.id}.json"] = doc
+
+        for c in bank.chapters:
+            docs[f"chapters/{c.slug}.json"] = api.Chapter(
+                slug=c.slug, number=c.number, title=c.title, questions=[summary(q) for q in c.questions]
+            )
+        tag_members: dict[str, list[Question]] = {}
+        for q in questions:
+            for tag in q.tags:
+                parts = tag.split("/")
+                for depth in range(1, len(parts) + 1):  # optimizer/adam is also under optimizer
+                    members = tag_members.setdefault("/".join(parts[:depth]), [])
+                    if q not in members:
+                        members.append(q)
+        for tag, members in sorted(tag_members.items()):
+            docs[f"tags/{tag_path(tag)}.json"] = api.Tag(
+                tag=tag,
+                description=bank.tags.get(tag, bank.tags.get(tag.split("/")[0], "")),
+                questions=[summary(q) for q in members],
+            )
+        used_companies = [c for c in bank.companies if any(c in q.companies for q in questions)]
+        for company in used_companies:
+            docs[f"companies/{company.slug}.json"] = api.Company(
+                name=company.name,
+                slug=company.slug,
+                aliases=company.aliases,
+                questions=[summary(q) for q in questions if company in q.companies],
+            )
+        index = api.Index(
+            title=bank.title,
+            slug=bank.stem,
+            language=bank.config.language,
+            author=bank.config.author,
+            description=bank.config.description,
+            updated=datetime.fromtimestamp(bank.timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            counts=api.Counts(
+                questions=len(questions),
+                chapters=len(bank.chapters),
+                formulas=sum(len(q.formulas) for q in questions),
+                companies=len(used_companies),
+                tags=len(tag_members),
+            ),
+            chapters=[
+                api.ChapterCount(
+                    slug=c.slug,
+                    number=c.number,
+                    title=c.title,
+                    count=len(c.questions),
+                    url=f"{base}/chapters/{c.slug}.json",
+                )
+                for c in bank.chapters
+            ],
+            companies=[
+                api.NamedCount(
+                    name=c.name,
+                    slug=c.slug,
+                    count=sum(c in q.companies for q in questions),
+                    url=f"{base}/companies/{c.slug}.json",
+                )
+                for c in used_companies
+            ],
+            tags=[
+                api.NamedCount(name=t, slug=t, count=len(m), url=f"{base}/tags/{tag_path(t)}.json")
+                for t, m in sorted(tag_members.items())
+            ],
+            questions=[summary(q) for q in questions],
+        )
+        docs["index.json"] = index
+        docs["all.json"] = api.All(index=index, questions=full)
+
+        written = [ctx.write(root / name, dump(doc)) for name, doc in sorted(docs.items())]
+        for name, text in all_schemas().items():
+            written.append(ctx.write(root / "schema" / name, text.encode("utf-8")))
+        written.append(ctx.write(root / "openapi.json", dump(openapi(bank, base))))
+        for asset in bank.assets.values():
+            written.append(ctx.write(root / "media" / asset.name, asset.path.read_bytes()))
+        return written
+
+
+def _media_urls(fragment: str, base: str) -> str:
+    """Images refer to asset names in the model; on the web they live under media/."""
+    return re.sub(r'(<img\b[^>]*?\ssrc=")([^"/]+)(")', rf"\g<1>{base}/media/\g<2>\g<3>", fragment)
+
+
+def openapi(bank: Bank, base: str) -> dict[str, object]:
+    """An OpenAPI 3.1 description of the static endpoints."""
+
+    def get(summary: str, schema: str, params: list[dict[str, object]] | None = None) -> dict[str, object]:
+        op: dict[str, object] = {
+            "summary": summary,
+            "responses": {
+                "200": {
+                    "description": summary,
+                    "content": {"application/json": {"schema": {"$ref": f"schema/{schema}.schema.json"}}},
+                },
+                "404": {"description": "No such document."},
+            },
+        }
+        if params:
+            op["parameters"] = params
+        return {"get": op}
+
+    def param(name: str, description: str) -> dict[str, object]:
+        return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}}
+
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": f"{bank.title} API",
+            "version": api.SCHEMA_VERSION,
+            "description": "A static JSON API: every document is a file, served as is.",
+        },
+        "servers": [{"url": base}],
+        "paths": {
+            "/index.json": get("Bank metadata, chapters, counts and question summaries", "api-index"),
+            "/all.json": get("Every question in full", "api-all"),
+            "/questions/{id}.json": get("One question", "api-question", [param("id", "Question id")]),
+            "/chapters/{slug}.json": get("One chapter", "api-chapter", [param("slug", "Chapter slug")]),
+            "/tags/{tag}.json": get("Questions with a tag", "api-tag", [param("tag", "Tag, '/' for levels")]),
+            "/companies/{slug}.json": get(
+                "Questions a company asked", "api-company", [param("slug", "Company slug")]
+            ),
+        },
+    }

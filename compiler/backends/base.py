@@ -1,0 +1,51 @@
+"""What a backend is: a `name` and a `build(bank, ctx)` that returns the files it wrote."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+from compiler.cache import Cache
+from compiler.model import Bank
+from compiler.output import write_bytes_atomic
+
+
+class OutputClash(Exception):
+    """Two writers claimed the same output path in one build."""
+
+
+@dataclass
+class BuildContext:
+    """Everything a backend may use besides the bank. Backends write only through `write`."""
+
+    out_root: Path  # build/
+    name: str  # the backend's name: its files go under out_root/name
+    cache: Cache
+    notes: list[str] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+    claimed: set[Path] = field(default_factory=set)  # shared by every backend of one build
+
+    @property
+    def out_dir(self) -> Path:
+        return self.out_root / self.name
+
+    def write(self, path: Path, data: bytes) -> Path:
+        """Write one output atomically. Refuses a path another writer of this build claimed."""
+        resolved = path.resolve()
+        if resolved in self.claimed:
+            raise OutputClash(f"two outputs claim {path}")
+        self.claimed.add(resolved)
+        write_bytes_atomic(path, data)
+        self.written.append(path)
+        return path
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+
+class Backend(Protocol):
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    def build(self, bank: Bank, ctx: BuildContext) -> list[Path]: ...

@@ -1,0 +1,75 @@
+"""Command line: `python -m compiler build|check|backends|schema`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from compiler.backends import BACKENDS
+from compiler.build import build, compile_bank
+from compiler.cache import Cache
+from compiler.diagnostics import Diagnostics
+from compiler.filters import Filter
+from compiler.progress import Progress
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m compiler", description="Compile a question bank.")
+    parser.add_argument("--source", type=Path, default=Path("source"), help="the bank (default: source/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="validate the bank and build every output")
+    b.add_argument("--only", help="comma-separated backends to run (default: all)")
+    b.add_argument("--company", help="only questions asked by this company")
+    b.add_argument("--tag", help="only questions with this tag (or a tag below it)")
+    b.add_argument("--chapter", type=int, help="only this chapter (its number)")
+    b.add_argument("--out", type=Path, default=Path("build"), help="output folder (default: build/)")
+    b.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    c = sub.add_parser("check", help="validate the bank without writing anything")
+    c.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    sub.add_parser("backends", help="list the backends")
+    sub.add_parser("schema", help="write the JSON Schemas into schema/")
+
+    args = parser.parse_args(argv)
+    if args.command == "backends":
+        for name, backend in BACKENDS.items():
+            print(f"{name:8} {backend.description}")
+        return 0
+    if args.command == "schema":
+        from schema.export import main as export
+
+        export()
+        return 0
+    progress = Progress()
+    if args.command == "check":
+        diags = Diagnostics()
+        bank = compile_bank(args.source, diags, Cache(None), progress)
+        _report(diags)
+        if bank is not None and not diags.failed(args.strict):
+            print(f"{len(bank.questions)} questions in {len(bank.chapters)} chapters: no problems", file=sys.stderr)
+        return 1 if diags.failed(args.strict) else 0
+
+    only = [x.strip() for x in args.only.split(",") if x.strip()] if args.only else None
+    flt = Filter(company=args.company, tag=args.tag, chapter=args.chapter)
+    result = build(args.source, args.out, only=only, flt=flt, strict=args.strict, progress=progress)
+    _report(result.diags)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if result.ok(args.strict):
+        count = sum(len(v) for v in result.written.values())
+        print(f"built {', '.join(result.written)} ({count} files) in {args.out}/", file=sys.stderr)
+        return 0
+    if result.failed:
+        print(f"failed backends: {', '.join(result.failed)}", file=sys.stderr)
+    else:
+        print("nothing was written: fix the errors above", file=sys.stderr)
+    return 1
+
+
+def _report(diags: Diagnostics) -> None:
+    for d in diags:
+        print(d.format(), file=sys.stderr)
+    if len(diags):
+        print(f"{len(diags.errors)} error(s), {len(diags.warnings)} warning(s)", file=sys.stderr)

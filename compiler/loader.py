@@ -1,0 +1,229 @@
+"""Phase one, reading: the source tree -> a validated (not yet rendered) `Bank`.
+
+Every problem becomes a diagnostic; nothing here raises for a user mistake.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from compiler.diagnostics import Diagnostics, did_you_mean
+from compiler.model import Bank, Chapter, Question
+from compiler.sourcefile import load_yaml, read_text, split_front_matter, validate
+from compiler.timestamps import content_timestamp
+from schema.models import BankConfig, ChapterMeta, Company, CompanyRegistry, QuestionMeta, TagRegistry
+
+CHAPTER_DIR = re.compile(r"^(\d+)-[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Raw HTML that the sanitiser would strip: an author should know their text will not show.
+DANGEROUS_HTML = re.compile(
+    r"<\s*(script|iframe|object|embed|style|form|input|link|meta|base)\b"
+    r"|<[a-z][^>]*\s(on[a-z]+)\s*="
+    r"|(javascript|vbscript)\s*:",
+    re.IGNORECASE,
+)
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_bank(root: Path, diags: Diagnostics) -> Bank | None:
+    """Read and validate everything under `root`; None when the bank cannot even be assembled."""
+    if not root.is_dir():
+        diags.error(diags.at(root), "source folder does not exist", "run from the repository root")
+        return None
+    config = _load_model(root / "bank.yaml", BankConfig, diags, "bank.yaml")
+    registry = _load_model(root / "companies.yaml", CompanyRegistry, diags, "companies.yaml")
+    tags = _load_model(root / "tags.yaml", TagRegistry, diags, "tags.yaml")
+    companies = tuple(registry.companies) if registry else ()
+    aliases = _company_aliases(companies)
+
+    chapters: list[Chapter] = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        match = CHAPTER_DIR.match(folder.name)
+        if not match:
+            continue  # figures/ and other asset folders
+        meta = _load_model(folder / "chapter.yaml", ChapterMeta, diags, "chapter.yaml")
+        questions = []
+        for number, path in enumerate(sorted(folder.glob("*.md")), start=1):
+            q = _load_question(path, folder.name, number, aliases, tags, diags)
+            if q:
+                questions.append(q)
+        if meta:
+            chapters.append(
+                Chapter(folder.name, int(match.group(1)), meta.title, folder, tuple(questions))
+            )
+    if not chapters and config:
+        diags.error(
+            diags.at(root), "no chapters found", "add a folder such as source/01-basics/ with chapter.yaml"
+        )
+    _check_unique_ids([q for c in chapters for q in c.questions], diags)
+    if not (config and registry and tags):
+        return None
+    return Bank(
+        config=config,
+        root=root,
+        chapters=tuple(chapters),
+        companies=companies,
+        tags=dict(tags.tags),
+        timestamp=content_timestamp(root),
+    )
+
+
+def _load_model(path: Path, model: type[M], diags: Diagnostics, what: str) -> M | None:
+    if not path.is_file():
+        diags.error(diags.at(path), f"missing {what}", f"create {path}")
+        return None
+    text = read_text(path, diags)
+    if text is None:
+        return None
+    doc = load_yaml(text, path, 0, diags)
+    if doc is None:
+        return None
+    result = validate(model, doc, diags, what)
+    return result if isinstance(result, model) else None
+
+
+def _company_aliases(companies: tuple[Company, ...]) -> dict[str, Company]:
+    table: dict[str, Company] = {}
+    for company in companies:
+        for spelling in (company.name, company.slug, *company.aliases):
+            table[spelling.casefold()] = company
+    return table
+
+
+def _load_question(
+    path: Path,
+    chapter_slug: str,
+    number: int,
+    aliases: dict[str, Company],
+    tags: TagRegistry | None,
+    diags: Diagnostics,
+) -> Question | None:
+    text = read_text(path, diags)
+    if text is None:
+        return None
+    if not text.strip():
+        diags.error(diags.at(path, 1, 1), "file is empty", "a question file starts with '---' front matter")
+        return None
+    parts = split_front_matter(text)
+    if parts is None:
+        diags.error(
+            diags.at(path, 1, 1),
+            "missing YAML front matter",
+            "start the file with a '---' line, the metadata (id, tags ...), and another '---' line",
+        )
+        return None
+    yaml_text, body, body_line = parts
+    doc = load_yaml(yaml_text, path, 1, diags)
+    meta = validate(QuestionMeta, doc, diags, "front matter") if doc else None
+    title, answer, title_line = _split_body(body, body_line, path, diags)
+    _check_raw_html(text, path, diags)
+    if not isinstance(meta, QuestionMeta) or doc is None or title is None:
+        return None
+
+    companies = []
+    for i, name in enumerate(meta.company):
+        company = aliases.get(name.casefold())
+        if company is None:
+            diags.error(
+                doc.location(diags, ("company", i)),
+                f"unknown company '{name}'",
+                did_you_mean(name, sorted({c.name for c in aliases.values()}))
+                or "add it to source/companies.yaml",
+            )
+        elif company not in companies:
+            companies.append(company)
+    if tags is not None:
+        for i, tag in enumerate(meta.tags):
+            top = tag.split("/")[0]
+            if top not in tags.tags:
+                diags.error(
+                    doc.location(diags, ("tags", i)),
+                    f"unknown tag '{tag}'",
+                    did_you_mean(top, tags.tags) or "the first segment must be a key of source/tags.yaml",
+                )
+    for i, erratum in enumerate(meta.errata):
+        if erratum.now not in text:
+            diags.error(
+                doc.location(diags, ("errata", i, "now")),
+                "erratum 'now' text does not appear in the file",
+                "copy the corrected text exactly as it is written in the answer",
+            )
+    return Question(
+        meta=meta,
+        title=title,
+        answer=answer,
+        path=path,
+        body_line=title_line,
+        chapter_slug=chapter_slug,
+        number=number,
+        companies=tuple(companies),
+    )
+
+
+def _split_body(
+    body: str, first_line: int, path: Path, diags: Diagnostics
+) -> tuple[str | None, str, int]:
+    """(question Markdown, answer Markdown, line of the H1); the question is the H1."""
+    lines = body.split("\n")
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        lineno = first_line + i
+        if not line.startswith("# ") or not line[2:].strip():
+            diags.error(
+                diags.at(path, lineno, 1),
+                "the question is missing",
+                "after the front matter, write the question as a level-1 heading: '# 问题？'",
+            )
+            return None, "", lineno
+        answer = "\n".join(lines[i + 1 :]).strip("\n")
+        if not answer.strip():
+            diags.error(
+                diags.at(path, lineno, 1),
+                "the answer is empty",
+                "write the answer below the question heading",
+            )
+            return None, "", lineno
+        return line[2:].strip(), answer, lineno
+    diags.error(
+        diags.at(path, first_line, 1),
+        "the question is missing",
+        "after the front matter, write the question as a level-1 heading: '# 问题？'",
+    )
+    return None, "", first_line
+
+
+def _check_raw_html(text: str, path: Path, diags: Diagnostics) -> None:
+    for match in DANGEROUS_HTML.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        col = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        what = match.group(0).strip()
+        diags.error(
+            diags.at(path, line, col),
+            f"raw HTML '{what[:40]}' would be removed from every output",
+            "write Markdown; scripts, event handlers, frames and styles are not allowed",
+        )
+
+
+def _check_unique_ids(questions: list[Question], diags: Diagnostics) -> None:
+    first: dict[str, Question] = {}
+    for q in questions:
+        if q.id in first:
+            other = first[q.id]
+            diags.error(
+                diags.at(q.path, _id_line(q.path), 1),
+                f"duplicate id '{q.id}' (also used by {diags.relative(other.path)})",
+                "ids must be unique across the bank; give this question a new id",
+            )
+        else:
+            first[q.id] = q
+
+
+def _id_line(path: Path) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.startswith("id:"):
+            return number
+    return 1

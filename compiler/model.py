@@ -1,0 +1,97 @@
+"""The one document model every backend reads: a validated, rendered bank.
+
+Rendered HTML is sanitised, its images point at asset names (see `Asset`) and its math is left as
+pandoc's `<span class="math inline|display">\\(TeX\\)</span>`, which each backend turns into the
+form it needs through `compiler.mathforms`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from schema.models import BankConfig, Company, Formula, QuestionMeta
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file an answer embeds; `name` is unique in the bank and is what rendered HTML refers to."""
+
+    name: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Rendered:
+    title_html: str
+    answer_html: str
+    formulas_html: tuple[str, ...]  # one per `meta.formulas`, display math span
+
+
+@dataclass(frozen=True)
+class Question:
+    meta: QuestionMeta
+    title: str  # Markdown of the H1
+    answer: str  # Markdown of the answer
+    path: Path
+    body_line: int  # line of the H1 in the file
+    chapter_slug: str
+    number: int  # position within its chapter, from 1
+    companies: tuple[Company, ...]
+    assets: tuple[Asset, ...] = ()
+    rendered: Rendered | None = None
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+    @property
+    def tags(self) -> list[str]:
+        return self.meta.tags
+
+    @property
+    def formulas(self) -> list[Formula]:
+        return self.meta.formulas
+
+    @property
+    def html(self) -> Rendered:
+        assert self.rendered is not None, "questions are rendered before backends run"
+        return self.rendered
+
+
+@dataclass(frozen=True)
+class Chapter:
+    slug: str  # the folder name, e.g. 03-deep-learning
+    number: int
+    title: str
+    path: Path
+    questions: tuple[Question, ...] = ()
+
+
+@dataclass(frozen=True)
+class Bank:
+    config: BankConfig
+    root: Path
+    chapters: tuple[Chapter, ...]
+    companies: tuple[Company, ...]
+    tags: dict[str, str]
+    timestamp: int  # seconds since the epoch of the last content change
+    filter_label: str = ""  # human description of a filter, '' for the whole bank
+    variant: str = ""  # file-name suffix of a filter, '' for the whole bank
+    assets: dict[str, Asset] = field(default_factory=dict)
+
+    @property
+    def questions(self) -> list[Question]:
+        return [q for c in self.chapters for q in c.questions]
+
+    @property
+    def stem(self) -> str:
+        """Base name of this bank's output files."""
+        return self.config.slug + (f"-{self.variant}" if self.variant else "")
+
+    @property
+    def title(self) -> str:
+        return self.config.title + (f"（{self.filter_label}）" if self.filter_label else "")
+
+    def with_chapters(self, chapters: tuple[Chapter, ...]) -> Bank:
+        return replace(self, chapters=chapters)

@@ -1,0 +1,228 @@
+"""Phase one, rendering: every question's Markdown -> sanitised HTML in one pandoc process.
+
+All questions that are not in the cache go into one Markdown document, each wrapped in a fenced
+div with a unique id; the HTML is split at those ids afterwards. A build therefore starts a
+small, constant number of pandoc processes however large the bank is (pandoc's start-up costs
+30-50 ms, which per question would dominate the build).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pypandoc
+
+from compiler.cache import Cache, key
+from compiler.diagnostics import Diagnostics, Location
+from compiler.mathforms import Math, find_math, math_span, tex_problem
+from compiler.model import Asset, Bank, Chapter, Question, Rendered
+from compiler.sanitize import sanitize
+
+PANDOC_FROM = "markdown-raw_tex-auto_identifiers-implicit_figures+tex_math_dollars"
+PANDOC_ARGS = ["--mathjax", "--wrap=none", "--syntax-highlighting=tango"]
+RENDER_VERSION = "1"  # bump when the HTML produced for the same Markdown changes
+_MARKER = re.compile(r'<div id="qbank-(\d+)-(title|answer)">\n?')
+_IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")')
+
+# Counts pandoc processes: tests assert that it does not grow with the bank.
+pandoc_calls = 0
+
+
+def pandoc_version() -> str:
+    return ".".join(str(x) for x in pypandoc.get_pandoc_version().split("."))
+
+
+def run_pandoc(markdown: str, args: list[str]) -> str:
+    global pandoc_calls
+    pandoc_calls += 1
+    return str(pypandoc.convert_text(markdown, "html5", format=PANDOC_FROM, extra_args=args))
+
+
+def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
+    """The bank with `rendered` filled in for every question and its assets collected."""
+    questions = bank.questions
+    version = pandoc_version()
+    keys = [key(RENDER_VERSION, version, *PANDOC_ARGS, q.title, q.answer) for q in questions]
+    raw: dict[int, tuple[str, str]] = {}
+    missing: list[int] = []
+    for i, k in enumerate(keys):
+        cached = cache.get("html", k)
+        if cached is not None and "\0" in cached:
+            title, answer = cached.split("\0", 1)
+            raw[i] = (title, answer)
+        else:
+            missing.append(i)
+    if missing:
+        raw.update(_render_batch([questions[i] for i in missing], missing))
+        for i in missing:
+            cache.put("html", keys[i], raw[i][0] + "\0" + raw[i][1])
+
+    assets: dict[str, Asset] = {}
+    rendered: dict[str, Question] = {}
+    for i, q in enumerate(questions):
+        title_html, answer_html = raw[i]
+        text = q.path.read_text(encoding="utf-8", errors="replace")
+        locate = _locator(q, text, diags)
+        title_html = _strip_paragraph(sanitize(title_html))
+        answer_html, q_assets = _resolve_images(answer_html, q, bank.root, locate, diags)
+        answer_html = sanitize(answer_html)
+        for asset in q_assets:
+            known = assets.setdefault(asset.name, asset)
+            if known.path != asset.path:
+                diags.error(
+                    locate(asset.name),
+                    f"two different images are named '{asset.name}'",
+                    f"rename one of {diags.relative(known.path)} and {diags.relative(asset.path)}",
+                )
+        formulas = tuple(math_span(f.tex, display=True) for f in q.formulas)
+        for fragment in (title_html, answer_html, *formulas):
+            for math in find_math(fragment):
+                problem = tex_problem(math.tex)
+                if problem:
+                    diags.error(locate(math.tex), f"{problem}: {_short(math.tex)}", _math_hint(problem))
+        rendered[q.id] = replace(
+            q, assets=tuple(q_assets), rendered=Rendered(title_html, answer_html, formulas)
+        )
+    chapters = tuple(
+        replace(c, questions=tuple(rendered[q.id] for q in c.questions)) for c in bank.chapters
+    )
+    return replace(bank, chapters=chapters, assets=dict(sorted(assets.items())))
+
+
+def _render_batch(questions: list[Question], indexes: list[int]) -> dict[int, tuple[str, str]]:
+    parts = []
+    for q, i in zip(questions, indexes, strict=True):
+        for kind, md in (("title", q.title), ("answer", q.answer)):
+            parts.append(f'::::::::::: {{#qbank-{i}-{kind}}}\n{md}\n\n:::::::::::\n')
+    out = run_pandoc("\n".join(parts), PANDOC_ARGS)
+    found = _split(out)
+    result: dict[int, tuple[str, str]] = {}
+    for q, i in zip(questions, indexes, strict=True):
+        if (i, "title") in found and (i, "answer") in found:
+            result[i] = (found[(i, "title")], found[(i, "answer")])
+        else:
+            # Markup that swallowed the following divs (an unclosed code fence): render alone.
+            single = _split(
+                run_pandoc(
+                    f"::: {{#qbank-{i}-title}}\n{q.title}\n:::\n\n"
+                    f"::: {{#qbank-{i}-answer}}\n{q.answer}\n\n:::\n",
+                    PANDOC_ARGS,
+                )
+            )
+            result[i] = (single.get((i, "title"), ""), single.get((i, "answer"), ""))
+    return result
+
+
+def _split(out: str) -> dict[tuple[int, str], str]:
+    found: dict[tuple[int, str], str] = {}
+    marks = list(_MARKER.finditer(out))
+    for n, m in enumerate(marks):
+        end = marks[n + 1].start() if n + 1 < len(marks) else len(out)
+        body = out[m.end() : end].rstrip()
+        body = body.removesuffix("</div>").rstrip()
+        found[(int(m.group(1)), m.group(2))] = body
+    return found
+
+
+def _strip_paragraph(fragment: str) -> str:
+    fragment = fragment.strip()
+    if fragment.startswith("<p>") and fragment.endswith("</p>") and fragment.count("<p>") == 1:
+        return fragment[3:-4]
+    return fragment
+
+
+def _locator(q: Question, text: str, diags: Diagnostics) -> Callable[[str], Location]:
+    """Finds where a snippet (a TeX string, an image path) is written in the question file."""
+
+    def locate(snippet: str) -> Location:
+        probe = snippet.strip().split("\n")[0][:60]
+        at = text.find(probe) if probe else -1
+        if at < 0:
+            return diags.at(q.path, q.body_line, 1)
+        line = text.count("\n", 0, at) + 1
+        return diags.at(q.path, line, at - (text.rfind("\n", 0, at) + 1) + 1)
+
+    return locate
+
+
+def _resolve_images(
+    fragment: str, q: Question, root: Path, locate: Callable[[str], Location], diags: Diagnostics
+) -> tuple[str, list[Asset]]:
+    """Rewrite every image source to its asset name; report images that cannot be used."""
+    assets: list[Asset] = []
+
+    def fix(m: re.Match[str]) -> str:
+        src = html.unescape(m.group(2))
+        parts = urlsplit(src)
+        if parts.scheme or parts.netloc:
+            diags.error(
+                locate(src),
+                f"image '{_short(src)}' is not a local file",
+                "download the image into source/figures/ and reference it by a relative path",
+            )
+            return m.group(1) + m.group(3)
+        target = (q.path.parent / unquote(parts.path)).resolve()
+        if not target.is_relative_to(root.resolve()):
+            diags.error(
+                locate(src),
+                f"image '{_short(src)}' is outside the source folder",
+                "keep images in source/figures/",
+            )
+            return m.group(1) + m.group(3)
+        if not target.is_file():
+            diags.error(locate(src), f"image '{_short(src)}' does not exist", "check the path and file name")
+            return m.group(1) + m.group(3)
+        assets.append(Asset(target.name, target))
+        return m.group(1) + html.escape(target.name) + m.group(3)
+
+    return _IMG_SRC.sub(fix, fragment), assets
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _math_hint(problem: str) -> str:
+    if "Chinese" in problem:
+        return "move the words outside the formula, or write them in English inside \\text{...}"
+    return "check braces, \\left/\\right pairs and command names"
+
+
+def filter_chapters(chapters: tuple[Chapter, ...], keep: Callable[[Question], bool]) -> tuple[Chapter, ...]:
+    return tuple(
+        replace(c, questions=tuple(q for q in c.questions if keep(q)))
+        for c in chapters
+        if any(keep(q) for q in c.questions)
+    )
+
+
+def mathml_for(maths: list[Math], cache: Cache) -> dict[Math, str]:
+    """MathML (pandoc's texmath) for every formula, in one pandoc process for all cache misses."""
+    version = pandoc_version()
+    result: dict[Math, str] = {}
+    todo: list[Math] = []
+    for math in dict.fromkeys(maths):
+        cached = cache.get("mathml", key(RENDER_VERSION, version, str(math.display), math.tex))
+        if cached is None:
+            todo.append(math)
+        else:
+            result[math] = cached
+    if todo:
+        doc = "\n".join(
+            f"::: {{#qbank-{i}-title}}\n"
+            + (f"$${m.tex}$$" if m.display else f"${m.tex.replace(chr(10), ' ')}$")
+            + "\n:::\n"
+            for i, m in enumerate(todo)
+        )
+        found = _split(run_pandoc(doc, ["--mathml", "--wrap=none"]))
+        for i, math in enumerate(todo):
+            mathml = _strip_paragraph(found.get((i, "title"), ""))
+            result[math] = mathml
+            cache.put("mathml", key(RENDER_VERSION, version, str(math.display), math.tex), mathml)
+    return result

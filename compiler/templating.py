@@ -1,0 +1,34 @@
+"""The Jinja2 environment every backend renders `templates/` with: autoescaped, strict."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["date"] = lambda ts, fmt="%Y-%m-%d": datetime.fromtimestamp(ts, timezone.utc).strftime(fmt)
+    return env
+
+
+def render(template: str, **context: object) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def asset(name: str) -> str:
+    """A static file from templates/ (CSS and the like)."""
+    return (TEMPLATES / name).read_text(encoding="utf-8")

@@ -1,0 +1,89 @@
+"""Project tasks: `nox -s build` (default), `nox -s tests`, `nox -s lint`, `nox -s bench`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import nox
+
+nox.options.sessions = ["build"]
+nox.options.reuse_existing_virtualenvs = True
+
+# Debian packages the outputs need: a CJK font and HarfBuzz's subsetter for the PDF (without it
+# WeasyPrint subsets fonts in Python, about ten times slower), Java for epubcheck, poppler for
+# PDF checks.
+DEBIAN_PACKAGES = ["fonts-noto-cjk", "libharfbuzz-subset0", "default-jre-headless", "poppler-utils"]
+
+
+def system_packages(session: nox.Session) -> None:
+    """Install the Debian packages the build needs when they are missing and we may."""
+    missing = [p for p in DEBIAN_PACKAGES if not _dpkg_installed(p)]
+    if not missing or shutil.which("apt-get") is None:
+        return
+    sudo = [] if _is_root() else ["sudo"]
+    if sudo and shutil.which("sudo") is None:
+        session.warn(f"missing system packages: {' '.join(missing)} (install them with apt-get)")
+        return
+    session.run(*sudo, "apt-get", "update", "-qq", external=True)
+    session.run(*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, external=True)
+
+
+def _dpkg_installed(package: str) -> bool:
+    if shutil.which("dpkg-query") is None:
+        return True  # not Debian: the README lists what to install
+    result = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True, check=False
+    )
+    return "install ok installed" in result.stdout
+
+
+def _is_root() -> bool:
+    import os
+
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Validate source/ and build every output into build/."""
+    system_packages(session)
+    session.install("-e", ".")
+    session.run("python", "-m", "compiler", "build", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The test suite against real pandoc, WeasyPrint, Anki and epubcheck."""
+    system_packages(session)
+    session.install("-e", ".[test,figures]")
+    workers = [] if "-n" in session.posargs else ["-n", "2"]
+    session.run("pytest", *workers, *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff and mypy."""
+    session.install("-e", ".[lint,test,figures]", "nox")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session
+def figures(session: nox.Session) -> None:
+    """Regenerate the plots under source/figures/."""
+    session.install("-e", ".[figures]")
+    session.run("python", "tools/figures.py")
+
+
+@nox.session
+def schema(session: nox.Session) -> None:
+    """Regenerate the published JSON Schemas under schema/."""
+    session.install("-e", ".")
+    session.run("python", "-m", "compiler", "schema")
+
+
+if __name__ == "__main__":
+    sys.exit("run with nox")

@@ -1,0 +1,1 @@
+"""Pydantic models of the source format and of the JSON API, and their published JSON Schemas."""

@@ -1,0 +1,130 @@
+"""Pydantic models of everything an author writes in `source/`.
+
+Every model forbids unknown keys: a typo in front matter is an error, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+TAG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$"
+
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=80)]
+Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN, max_length=80)]
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Formula(Strict):
+    """A key formula of an answer: shown boxed, and drilled as its own Anki card."""
+
+    name: NonEmpty = Field(description="What the formula is, e.g. 'Adam 参数更新'.")
+    tex: NonEmpty = Field(description="Plain TeX, without $ delimiters.")
+
+
+class Erratum(Strict):
+    """A correction made to the original text, kept for review."""
+
+    was: NonEmpty = Field(description="What the original text said (a short excerpt).")
+    now: NonEmpty = Field(description="What the source says now: an exact substring of the file.")
+    why: NonEmpty = Field(description="Why it was changed.")
+
+
+class QuestionMeta(Strict):
+    """The YAML front matter of one question file."""
+
+    id: Slug = Field(description="Stable identity: Anki GUID, JSON URL, EPUB anchor. Never reuse.")
+    tags: list[Tag] = Field(min_length=1, description="Topic tags; first segment from tags.yaml.")
+    company: list[NonEmpty] = Field(
+        default_factory=list, description="Companies that asked it (name or alias from companies.yaml)."
+    )
+    formulas: list[Formula] = Field(default_factory=list, description="Key formulas of the answer.")
+    difficulty: Literal["easy", "medium", "hard"] | None = None
+    source: str | None = Field(default=None, description="Provenance of the question.")
+    errata: list[Erratum] = Field(default_factory=list, description="Corrections to the original.")
+
+    @field_validator("tags")
+    @classmethod
+    def _unique_tags(cls, tags: list[str]) -> list[str]:
+        if len(set(tags)) != len(tags):
+            raise ValueError("a tag is listed twice")
+        return tags
+
+
+class ChapterMeta(Strict):
+    """`chapter.yaml` in a chapter folder."""
+
+    title: NonEmpty
+
+
+class Company(Strict):
+    name: NonEmpty
+    slug: Slug
+    aliases: list[NonEmpty] = Field(default_factory=list)
+
+
+class CompanyRegistry(Strict):
+    """`companies.yaml`: canonical companies and the spellings that map to them."""
+
+    companies: list[Company]
+
+
+class TagRegistry(Strict):
+    """`tags.yaml`: the topic taxonomy, first tag segment -> description."""
+
+    tags: dict[Slug, NonEmpty]
+
+
+# ---- per-backend options: `outputs.<name>` in bank.yaml ----------------------------------
+
+
+class ApiOptions(Strict):
+    base_url: str = Field(default="/api/v1", description="Where build/api/v1 is served from.")
+
+
+class AnkiOptions(Strict):
+    guid_namespace: Slug = Field(
+        default="cvbank", description="Prefix of every note GUID. Changing it forks every note."
+    )
+    formula_cards: bool = Field(default=True, description="One extra card per named formula.")
+
+
+class PdfOptions(Strict):
+    paper: Literal["A4", "Letter"] = "A4"
+    columns: int = Field(default=3, ge=1, le=4)
+    font_size_pt: float = Field(default=8.0, ge=6, le=12)
+
+
+class EpubOptions(Strict):
+    math: Literal["svg", "mathml"] = Field(
+        default="svg", description="SVG renders in every reader but Kindle; MathML is smaller."
+    )
+
+
+class Outputs(Strict):
+    api: ApiOptions = Field(default_factory=ApiOptions)
+    anki: AnkiOptions = Field(default_factory=AnkiOptions)
+    pdf: PdfOptions = Field(default_factory=PdfOptions)
+    epub: EpubOptions = Field(default_factory=EpubOptions)
+
+
+class BankConfig(Strict):
+    """`bank.yaml` at the root of `source/`."""
+
+    title: NonEmpty
+    slug: Slug = Field(description="Names the output files: build/anki/<slug>.apkg ...")
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")] = "zh-CN"
+    author: NonEmpty
+    description: str = ""
+    outputs: Outputs = Field(default_factory=Outputs)
+
+
+def is_slug(text: str) -> bool:
+    return re.fullmatch(SLUG_PATTERN, text) is not None
