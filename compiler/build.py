@@ -38,8 +38,9 @@ def compile_bank(source: Path, diags: Diagnostics, cache: Cache, progress: Progr
     """Phase one: the rendered bank, or None when the source has errors."""
     with progress.step("reading source"):
         bank = load_bank(source, diags)
-    if bank is None or diags.errors:
+    if bank is None:
         return None
+    # Render even after errors in other files, so that one run reports every problem.
     with progress.step(f"rendering {len(bank.questions)} questions"):
         bank = render_bank(bank, diags, cache)
     return None if diags.errors else bank

@@ -101,6 +101,13 @@ def _load_question(
     tags: TagRegistry | None,
     diags: Diagnostics,
 ) -> Question | None:
+    if not path.resolve().is_relative_to(path.parent.parent.resolve()):
+        diags.error(
+            diags.at(path),
+            "question file is a link to a file outside the source folder",
+            "replace the link with the file itself",
+        )
+        return None
     text = read_text(path, diags)
     if text is None:
         return None
@@ -108,6 +115,13 @@ def _load_question(
         diags.error(diags.at(path, 1, 1), "file is empty", "a question file starts with '---' front matter")
         return None
     parts = split_front_matter(text)
+    if parts is None and text.startswith("---"):
+        diags.error(
+            diags.at(path, 1, 1),
+            "the front matter is never closed",
+            "end the metadata with a line that holds only '---'",
+        )
+        return None
     if parts is None:
         diags.error(
             diags.at(path, 1, 1),
@@ -144,8 +158,10 @@ def _load_question(
                     f"unknown tag '{tag}'",
                     did_you_mean(top, tags.tags) or "the first segment must be a key of source/tags.yaml",
                 )
+    # The correction must be in the content itself, not only in the erratum that names it.
+    content = "\n".join([body, *(f"{f.name}\n{f.tex}" for f in meta.formulas)])
     for i, erratum in enumerate(meta.errata):
-        if erratum.now not in text:
+        if erratum.now not in content:
             diags.error(
                 doc.location(diags, ("errata", i, "now")),
                 "erratum 'now' text does not appear in the file",

@@ -182,7 +182,7 @@ def openapi(bank: Bank, base: str) -> dict[str, object]:
             "responses": {
                 "200": {
                     "description": summary,
-                    "content": {"application/json": {"schema": {"$ref": f"schema/{schema}.schema.json"}}},
+                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
                 },
                 "404": {"description": "No such document."},
             },
@@ -194,8 +194,20 @@ def openapi(bank: Bank, base: str) -> dict[str, object]:
     def param(name: str, description: str) -> dict[str, object]:
         return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}}
 
+    # The published schemas are embedded so the document stands alone; their internal
+    # references are re-rooted under components/schemas/<name>.
+    components = {}
+    for file_name, text in all_schemas().items():
+        if file_name.startswith("api-"):
+            name = file_name.removesuffix(".schema.json")
+            text = text.replace('"#/$defs/', f'"#/components/schemas/{name}/$defs/')
+            schema = json.loads(text)
+            schema.pop("$id", None)
+            schema.pop("$schema", None)
+            components[name] = schema
     return {
         "openapi": "3.1.0",
+        "components": {"schemas": components},
         "info": {
             "title": f"{bank.title} API",
             "version": api.SCHEMA_VERSION,

@@ -1,0 +1,17 @@
+"""Anki backend (being written)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from compiler.backends.base import BuildContext
+from compiler.model import Bank
+
+
+class AnkiBackend:
+    name: ClassVar[str] = "anki"
+    description: ClassVar[str] = "anki"
+
+    def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
+        raise NotImplementedError

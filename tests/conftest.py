@@ -1,0 +1,49 @@
+"""Shared helpers: the fixture bank, the real bank, and building them into temporary folders."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from compiler.build import BuildResult, build
+from compiler.filters import Filter
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_BANK = ROOT / "tests" / "fixtures" / "bank"
+REAL_BANK = ROOT / "source"
+
+
+def copy_bank(src: Path, dest: Path) -> Path:
+    """A writable copy of a bank, to edit in a test."""
+    shutil.copytree(src, dest)
+    return dest
+
+
+def run_build(
+    source: Path, out: Path, only: list[str] | None = None, flt: Filter | None = None
+) -> BuildResult:
+    result = build(source, out, only=only, flt=flt)
+    messages = "\n".join(d.format() for d in result.diags)
+    assert result.ok(), f"build failed: {result.failed}\n{messages}"
+    return result
+
+
+@pytest.fixture(autouse=True)
+def _fixed_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Builds in tests use a fixed content time unless a test sets its own."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+
+@pytest.fixture(scope="session")
+def real_bank_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real bank built once with every backend; tests read it, never write it."""
+    out = tmp_path_factory.mktemp("real-build")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    try:
+        run_build(REAL_BANK, out)
+    finally:
+        mp.undo()
+    return out
