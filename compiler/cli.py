@@ -10,7 +10,10 @@ from compiler.backends import BACKENDS
 from compiler.build import build, compile_bank
 from compiler.cache import Cache
 from compiler.diagnostics import Diagnostics
+from compiler.errata import errata_markdown
 from compiler.filters import Filter
+from compiler.loader import load_bank
+from compiler.output import write_text_atomic
 from compiler.progress import Progress
 
 
@@ -31,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--strict", action="store_true", help="treat warnings as errors")
     sub.add_parser("backends", help="list the backends")
     sub.add_parser("schema", help="write the JSON Schemas into schema/")
+    e = sub.add_parser("errata", help="print the errata list (ERRATA.md)")
+    e.add_argument("--write", type=Path, help="write it to this file instead")
 
     args = parser.parse_args(argv)
     if args.command == "backends":
@@ -43,6 +48,18 @@ def main(argv: list[str] | None = None) -> int:
         export()
         return 0
     progress = Progress()
+    if args.command == "errata":
+        diags = Diagnostics()
+        loaded = load_bank(args.source, diags)
+        _report(diags)
+        if loaded is None or diags.errors:
+            return 1
+        text = errata_markdown(loaded)
+        if args.write:
+            write_text_atomic(args.write, text)
+        else:
+            sys.stdout.write(text)
+        return 0
     if args.command == "check":
         diags = Diagnostics()
         bank = compile_bank(args.source, diags, Cache(None), progress)
