@@ -1,0 +1,164 @@
+"""The rendering core and the orchestrator: batching, caching, atomic outputs, timestamps."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from compiler import render
+from compiler.build import build, compile_bank
+from compiler.cache import Cache
+from compiler.diagnostics import Diagnostics
+from compiler.output import reproducible_zip, write_bytes_atomic
+from compiler.progress import Progress
+from compiler.timestamps import content_timestamp
+from tests.conftest import FIXTURE_BANK, copy_bank, run_build
+
+QUESTION = "---\nid: q{n}\ntags: [activation]\n---\n\n# 问题 {n}：为什么 $x_{n}$ 很重要？\n\n答案 {n}：$$\\frac{{a_{n}}}{{b}}$$\n"
+
+
+def make_bank(dest: Path, count: int) -> Path:
+    copy_bank(FIXTURE_BANK, dest)
+    for n in range(count):
+        (dest / "02-models" / f"{10 + n:03d}-q{n}.md").write_text(QUESTION.format(n=n), encoding="utf-8")
+    return dest
+
+
+def pandoc_processes(source: Path, out: Path) -> int:
+    before = render.pandoc_calls
+    run_build(source, out, only=["api"])
+    return render.pandoc_calls - before
+
+
+def test_pandoc_processes_do_not_grow_with_the_bank(tmp_path: Path) -> None:
+    small = pandoc_processes(make_bank(tmp_path / "small", 2), tmp_path / "out-small")
+    large = pandoc_processes(make_bank(tmp_path / "large", 200), tmp_path / "out-large")
+    assert small == large <= 2  # one for HTML, one for the API's MathML
+
+
+def test_unchanged_questions_are_not_rendered_again(tmp_path: Path) -> None:
+    source = make_bank(tmp_path / "bank", 5)
+    out = tmp_path / "out"
+    assert pandoc_processes(source, out) == 2
+    assert pandoc_processes(source, out) == 0  # everything cached
+    (source / "02-models" / "010-q0.md").write_text(QUESTION.format(n=0).replace("答案 0", "新答案"), "utf-8")
+    diags = Diagnostics()
+    cache = Cache(out / ".cache")
+    compile_bank(source, diags, cache, Progress(enabled=False))
+    assert cache.misses == 1  # exactly the edited question
+
+
+def test_corrupt_cache_entry_is_recomputed(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_build(FIXTURE_BANK, out, only=["api"])
+    good = (out / "api" / "v1" / "questions" / "softmax.json").read_bytes()
+    entries = sorted((out / ".cache" / "html").rglob("*.json"))
+    assert entries
+    for entry in entries:
+        data = json.loads(entry.read_text("utf-8"))
+        data["value"] = data["value"].replace("softmax", "CORRUPT")
+        entry.write_text(json.dumps(data), "utf-8")
+    (out / "api" / "v1" / "questions" / "softmax.json").unlink()
+    run_build(FIXTURE_BANK, out, only=["api"])
+    assert (out / "api" / "v1" / "questions" / "softmax.json").read_bytes() == good
+
+
+def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "out.json"
+    write_bytes_atomic(target, b"old")
+
+    def boom(src: str, dst: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(KeyboardInterrupt):
+        write_bytes_atomic(target, b"new and longer")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]  # no temporary file left
+
+
+def test_failing_backend_keeps_previous_output_and_others_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compiler.backends import BACKENDS
+
+    out = tmp_path / "out"
+    run_build(FIXTURE_BANK, out, only=["api"])
+    before = (out / "api" / "v1" / "index.json").read_bytes()
+
+    class Broken:
+        name = "broken"
+        description = "always fails"
+
+        def build(self, bank: object, ctx: object) -> list[Path]:
+            raise RuntimeError("disk on fire")
+
+    monkeypatch.setitem(BACKENDS, "broken", Broken)  # type: ignore[arg-type]
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
+    result = build(FIXTURE_BANK, out, only=["broken", "api"])
+    assert result.failed == ["broken"]
+    assert not result.ok()
+    assert "disk on fire" in "\n".join(d.message for d in result.diags)
+    after = (out / "api" / "v1" / "index.json").read_bytes()
+    assert after != before and b"2027" in after  # api still ran, with the new timestamp
+
+
+def test_removed_question_is_reported_and_its_outputs_deleted(tmp_path: Path) -> None:
+    source = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    out = tmp_path / "out"
+    run_build(source, out, only=["api"])
+    assert (out / "api" / "v1" / "questions" / "sgd-pseudocode.json").exists()
+    (source / "02-models" / "01-sgd.md").unlink()
+    result = run_build(source, out, only=["api"])
+    assert not (out / "api" / "v1" / "questions" / "sgd-pseudocode.json").exists()
+    assert any("sgd-pseudocode" in note and "Id:sgd-pseudocode" in result.notes[1] for note in result.notes)
+
+
+def test_reproducible_zip_is_deterministic() -> None:
+    a = reproducible_zip({"b.txt": b"2", "mimetype": b"x", "a.txt": b"1"}, first="mimetype", stored=("mimetype",))
+    time.sleep(1.1)
+    b = reproducible_zip({"a.txt": b"1", "b.txt": b"2", "mimetype": b"x"}, first="mimetype", stored=("mimetype",))
+    assert a == b
+    assert a[30:38] == b"mimetype"  # first entry, stored
+
+
+def git(repo: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_DATE": "@1600000000 +0000", "GIT_COMMITTER_DATE": "@1600000000 +0000"}
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repo, env=env, check=True,
+                   capture_output=True)
+
+
+def test_content_timestamp_follows_commits_and_uncommitted_edits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    repo = tmp_path / "repo"
+    source = copy_bank(FIXTURE_BANK, repo / "source")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "bank")
+    for path in source.rglob("*"):
+        os.utime(path, (1_500_000_000, 1_500_000_000))  # a fresh clone's mtimes mean nothing
+    assert content_timestamp(source) == 1_600_000_000
+    edited = source / "01-basics" / "01-softmax.md"
+    edited.write_text(edited.read_text("utf-8") + "\n补充。\n", "utf-8")
+    os.utime(edited, (1_700_000_000, 1_700_000_000))
+    assert content_timestamp(source) == 1_700_000_000  # an uncommitted edit moves it forward
+    assert content_timestamp(source) == 1_700_000_000  # and it is stable while nothing changes
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1234")
+    assert content_timestamp(source) == 1234
+
+
+def test_content_timestamp_outside_git_is_the_newest_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    source = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    for path in source.rglob("*"):
+        os.utime(path, (1_500_000_000, 1_500_000_000))
+    os.utime(source / "bank.yaml", (1_550_000_000, 1_550_000_000))
+    assert content_timestamp(source) == 1_550_000_000
