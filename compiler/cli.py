@@ -65,7 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         bank = compile_bank(args.source, diags, Cache(None), progress)
         _report(diags)
         if bank is not None and not diags.failed(args.strict):
-            print(f"{len(bank.questions)} questions in {len(bank.chapters)} chapters: no problems", file=sys.stderr)
+            print(
+                f"{len(bank.questions)} questions in {len(bank.chapters)} chapters: no problems",
+                file=sys.stderr,
+            )
         return 1 if diags.failed(args.strict) else 0
 
     only = [x.strip() for x in args.only.split(",") if x.strip()] if args.only else None

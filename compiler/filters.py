@@ -6,6 +6,7 @@ is in its title and in the names of its files.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from compiler.diagnostics import Diagnostics, did_you_mean
@@ -29,7 +30,7 @@ def apply_filter(bank: Bank, flt: Filter, diags: Diagnostics) -> Bank | None:
         return bank
     labels: list[str] = []
     variant: list[str] = []
-    checks = []
+    checks: list[Callable[[Question], bool]] = []
     where = diags.at("command line")
     if flt.company is not None:
         wanted = flt.company.casefold()
@@ -50,7 +51,7 @@ def apply_filter(bank: Bank, flt: Filter, diags: Diagnostics) -> Bank | None:
             return None
         labels.append(company.name)
         variant.append(f"company-{company.slug}")
-        checks.append(lambda q, c=company: c in q.companies)
+        checks.append(lambda q: company in q.companies)
     if flt.tag is not None:
         tag = flt.tag.strip("/")
         if tag.split("/")[0] not in bank.tags:
@@ -58,7 +59,7 @@ def apply_filter(bank: Bank, flt: Filter, diags: Diagnostics) -> Bank | None:
             return None
         labels.append(tag)
         variant.append("tag-" + tag.replace("/", "-"))
-        checks.append(lambda q, t=tag: any(x == t or x.startswith(t + "/") for x in q.tags))
+        checks.append(lambda q: any(x == tag or x.startswith(tag + "/") for x in q.tags))
     if flt.chapter is not None:
         numbers = [c.number for c in bank.chapters]
         if flt.chapter not in numbers:
@@ -67,7 +68,8 @@ def apply_filter(bank: Bank, flt: Filter, diags: Diagnostics) -> Bank | None:
         title = next(c.title for c in bank.chapters if c.number == flt.chapter)
         labels.append(f"第 {flt.chapter} 章 {title}")
         variant.append(f"chapter-{flt.chapter:02d}")
-        checks.append(lambda q, n=flt.chapter: _chapter_number(bank, q) == n)
+        number = flt.chapter
+        checks.append(lambda q: _chapter_number(bank, q) == number)
 
     def keep(q: Question) -> bool:
         return all(check(q) for check in checks)

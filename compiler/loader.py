@@ -51,9 +51,7 @@ def load_bank(root: Path, diags: Diagnostics) -> Bank | None:
             if q:
                 questions.append(q)
         if meta:
-            chapters.append(
-                Chapter(folder.name, int(match.group(1)), meta.title, folder, tuple(questions))
-            )
+            chapters.append(Chapter(folder.name, int(match.group(1)), meta.title, folder, tuple(questions)))
     if not chapters and config:
         diags.error(
             diags.at(root), "no chapters found", "add a folder such as source/01-basics/ with chapter.yaml"
@@ -179,9 +177,7 @@ def _load_question(
     )
 
 
-def _split_body(
-    body: str, first_line: int, path: Path, diags: Diagnostics
-) -> tuple[str | None, str, int]:
+def _split_body(body: str, first_line: int, path: Path, diags: Diagnostics) -> tuple[str | None, str, int]:
     """(question Markdown, answer Markdown, line of the H1); the question is the H1."""
     lines = body.split("\n")
     for i, line in enumerate(lines):

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 MATH_SPAN = re.compile(
     r'<span class="math (?P<kind>inline|display)">\\[(\[](?P<tex>.*?)\\[)\]]</span>', re.DOTALL
 )
-CJK = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u31ef\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+CJK = re.compile(
+    r"[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u31ef\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]"
+)
 _UNKNOWN_COMMAND = re.compile(r"<m[io]>(\\[A-Za-z]+)</m[io]>")
 
 

@@ -34,11 +34,12 @@ def math_svg(math: Math, cache: Cache, size_px: float, id_prefix: str = "m") -> 
 
 
 def _typeset(math: Math, size_px: float) -> str:
-    import ziamath
+    from ziamath.config import config as zconfig
+    from ziamath.zmath import Latex
 
-    ziamath.config.svg2 = False  # SVG 1.1 <symbol>s would share ids across formulas
+    zconfig.svg2 = False  # SVG 1.1 <symbol>s would share ids across formulas
     tex = math.tex if math.display else " ".join(math.tex.split())
-    svg = ziamath.Latex(tex, size=size_px, inline=not math.display).svg()
+    svg = Latex(tex, size=size_px, inline=not math.display).svg()
     label = html.escape(math.tex, quote=True)
     depth = 0.0
     box = _VIEWBOX.search(svg)

@@ -43,7 +43,9 @@ def write_text_atomic(path: Path, text: str) -> bool:
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def reproducible_zip(entries: dict[str, bytes], first: str | None = None, stored: tuple[str, ...] = ()) -> bytes:
+def reproducible_zip(
+    entries: dict[str, bytes], first: str | None = None, stored: tuple[str, ...] = ()
+) -> bytes:
     """A zip of `entries` with fixed dates and sorted names; `first` is written first (EPUB's
     `mimetype`), names in `stored` are not compressed."""
     names = sorted(entries)

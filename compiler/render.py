@@ -88,9 +88,7 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
         rendered[q.id] = replace(
             q, assets=tuple(q_assets), rendered=Rendered(title_html, answer_html, formulas)
         )
-    chapters = tuple(
-        replace(c, questions=tuple(rendered[q.id] for q in c.questions)) for c in bank.chapters
-    )
+    chapters = tuple(replace(c, questions=tuple(rendered[q.id] for q in c.questions)) for c in bank.chapters)
     return replace(bank, chapters=chapters, assets=dict(sorted(assets.items())))
 
 
@@ -98,7 +96,7 @@ def _render_batch(questions: list[Question], indexes: list[int]) -> dict[int, tu
     parts = []
     for q, i in zip(questions, indexes, strict=True):
         for kind, md in (("title", q.title), ("answer", q.answer)):
-            parts.append(f'::::::::::: {{#qbank-{i}-{kind}}}\n{md}\n\n:::::::::::\n')
+            parts.append(f"::::::::::: {{#qbank-{i}-{kind}}}\n{md}\n\n:::::::::::\n")
     out = run_pandoc("\n".join(parts), PANDOC_ARGS)
     found = _split(out)
     result: dict[int, tuple[str, str]] = {}

@@ -136,9 +136,7 @@ def _check_duplicate_keys(node: yaml.Node, path: Path, offset: int, diags: Diagn
             stack.extend(current.value)
 
 
-def validate(
-    model: type[BaseModel], doc: YamlDoc, diags: Diagnostics, what: str
-) -> BaseModel | None:
+def validate(model: type[BaseModel], doc: YamlDoc, diags: Diagnostics, what: str) -> BaseModel | None:
     """Validate YAML data against a model, turning every Pydantic error into a diagnostic."""
     if not isinstance(doc.data, dict):
         diags.error(

@@ -25,7 +25,11 @@ def all_schemas() -> dict[str, str]:
     out = {}
     for name, model in {**SOURCE_DOCUMENTS, **API_DOCUMENTS}.items():
         schema = model.model_json_schema()
-        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": f"{name}.schema.json", **schema}
+        schema = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{name}.schema.json",
+            **schema,
+        }
         out[f"{name}.schema.json"] = json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     return out
 

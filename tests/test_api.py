@@ -67,7 +67,9 @@ def test_question_document_content(tmp_path: Path) -> None:
     assert confusion["media"] == ["/api/v1/media/box.svg"]
     assert (root / "media" / "box.svg").is_file()
     # hierarchical tags are reachable at every level
-    assert (root / "tags" / "optimizer.json").is_file() and (root / "tags" / "optimizer" / "sgd.json").is_file()
+    assert (root / "tags" / "optimizer.json").is_file() and (
+        root / "tags" / "optimizer" / "sgd.json"
+    ).is_file()
     index = json.loads((root / "index.json").read_text("utf-8"))
     assert [q["id"] for q in index["questions"]] == ["softmax", "confusion-matrix", "sgd-pseudocode"]
     assert index["counts"]["formulas"] == 4
@@ -90,8 +92,16 @@ def test_golden_files(tmp_path: Path) -> None:
 def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
     run_build(FIXTURE_BANK, tmp_path / "a", only=["api"])
     run_build(FIXTURE_BANK, tmp_path / "b", only=["api"])
-    a = {p.relative_to(tmp_path / "a"): p.read_bytes() for p in (tmp_path / "a" / "api").rglob("*") if p.is_file()}
-    b = {p.relative_to(tmp_path / "b"): p.read_bytes() for p in (tmp_path / "b" / "api").rglob("*") if p.is_file()}
+    a = {
+        p.relative_to(tmp_path / "a"): p.read_bytes()
+        for p in (tmp_path / "a" / "api").rglob("*")
+        if p.is_file()
+    }
+    b = {
+        p.relative_to(tmp_path / "b"): p.read_bytes()
+        for p in (tmp_path / "b" / "api").rglob("*")
+        if p.is_file()
+    }
     assert a == b and len(a) > 20
 
 

@@ -16,7 +16,13 @@ from compiler.model import Bank
 from compiler.progress import Progress
 from tests.conftest import REAL_BANK, ROOT
 
-SEED_CHAPTERS = ["图像传统算法", "数据处理 or 特征工程", "深度学习基础理论知识", "常用评价指标", "神经网络模型"]
+SEED_CHAPTERS = [
+    "图像传统算法",
+    "数据处理 or 特征工程",
+    "深度学习基础理论知识",
+    "常用评价指标",
+    "神经网络模型",
+]
 SEED_COUNTS = [5, 4, 34, 6, 13]
 # (chapter, question number in the seed) -> company, for the ten questions the seed attributes.
 SEED_COMPANIES = {
@@ -76,8 +82,26 @@ def test_every_formula_parses(bank: Bank) -> None:
 
 def test_key_formulas_are_named(bank: Bank) -> None:
     names = " ".join(f.name for q in bank.questions for f in q.formulas).lower()
-    expected = ["softmax", "交叉熵", "adam", "momentum", "adagrad", "rmsprop", "遗忘门", "输出门", "iou",
-                "查准率", "查全率", "tpr", "fpr", "3σ", "箱型图", "resnet 反向梯度", "faster r-cnn", "smooth l1"]
+    expected = [
+        "softmax",
+        "交叉熵",
+        "adam",
+        "momentum",
+        "adagrad",
+        "rmsprop",
+        "遗忘门",
+        "输出门",
+        "iou",
+        "查准率",
+        "查全率",
+        "tpr",
+        "fpr",
+        "3σ",
+        "箱型图",
+        "resnet 反向梯度",
+        "faster r-cnn",
+        "smooth l1",
+    ]
     for name in expected:
         assert name in names, name
 

@@ -19,7 +19,10 @@ from compiler.progress import Progress
 from compiler.timestamps import content_timestamp
 from tests.conftest import FIXTURE_BANK, copy_bank, run_build
 
-QUESTION = "---\nid: q{n}\ntags: [activation]\n---\n\n# 问题 {n}：为什么 $x_{n}$ 很重要？\n\n答案 {n}：$$\\frac{{a_{n}}}{{b}}$$\n"
+QUESTION = (
+    "---\nid: q{n}\ntags: [activation]\n---\n\n"
+    "# 问题 {n}：为什么 $x_{n}$ 很重要？\n\n答案 {n}：$$\\frac{{a_{n}}}{{b}}$$\n"
+)
 
 
 def make_bank(dest: Path, count: int) -> Path:
@@ -68,7 +71,9 @@ def test_corrupt_cache_entry_is_recomputed(tmp_path: Path) -> None:
     assert (out / "api" / "v1" / "questions" / "softmax.json").read_bytes() == good
 
 
-def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_atomic_write_keeps_the_old_file_when_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "out.json"
     write_bytes_atomic(target, b"old")
 
@@ -98,7 +103,7 @@ def test_failing_backend_keeps_previous_output_and_others_finish(
         def build(self, bank: object, ctx: object) -> list[Path]:
             raise RuntimeError("disk on fire")
 
-    monkeypatch.setitem(BACKENDS, "broken", Broken)  # type: ignore[arg-type]
+    monkeypatch.setitem(BACKENDS, "broken", Broken)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
     result = build(FIXTURE_BANK, out, only=["broken", "api"])
     assert result.failed == ["broken"]
@@ -120,17 +125,26 @@ def test_removed_question_is_reported_and_its_outputs_deleted(tmp_path: Path) ->
 
 
 def test_reproducible_zip_is_deterministic() -> None:
-    a = reproducible_zip({"b.txt": b"2", "mimetype": b"x", "a.txt": b"1"}, first="mimetype", stored=("mimetype",))
+    a = reproducible_zip(
+        {"b.txt": b"2", "mimetype": b"x", "a.txt": b"1"}, first="mimetype", stored=("mimetype",)
+    )
     time.sleep(1.1)
-    b = reproducible_zip({"a.txt": b"1", "b.txt": b"2", "mimetype": b"x"}, first="mimetype", stored=("mimetype",))
+    b = reproducible_zip(
+        {"a.txt": b"1", "b.txt": b"2", "mimetype": b"x"}, first="mimetype", stored=("mimetype",)
+    )
     assert a == b
     assert a[30:38] == b"mimetype"  # first entry, stored
 
 
 def git(repo: Path, *args: str) -> None:
     env = {**os.environ, "GIT_AUTHOR_DATE": "@1600000000 +0000", "GIT_COMMITTER_DATE": "@1600000000 +0000"}
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repo, env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=repo,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
 
 def test_content_timestamp_follows_commits_and_uncommitted_edits(
@@ -154,7 +168,9 @@ def test_content_timestamp_follows_commits_and_uncommitted_edits(
     assert content_timestamp(source) == 1234
 
 
-def test_content_timestamp_outside_git_is_the_newest_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_content_timestamp_outside_git_is_the_newest_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
     source = copy_bank(FIXTURE_BANK, tmp_path / "bank")
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -43,16 +44,16 @@ def generated(kind: str, name: str) -> bytes:
     raise ValueError(kind)
 
 
-def prepare(case: dict[str, object], work: Path) -> Path:
+def prepare(case: dict[str, Any], work: Path) -> Path:
     source = copy_bank(FIXTURE_BANK, work / "source")
-    for rel in case.get("delete", []) or []:  # type: ignore[union-attr]
+    for rel in case.get("delete") or []:
         (source / str(rel)).unlink()
-    for rel, text in (case.get("write") or {}).items():  # type: ignore[union-attr]
+    for rel, text in (case.get("write") or {}).items():
         (source / rel).parent.mkdir(parents=True, exist_ok=True)
         (source / rel).write_text(str(text), encoding="utf-8")
-    for rel, kind in (case.get("generate") or {}).items():  # type: ignore[union-attr]
+    for rel, kind in (case.get("generate") or {}).items():
         (source / rel).write_bytes(generated(str(kind), str(rel)))
-    for rel, target in (case.get("symlink") or {}).items():  # type: ignore[union-attr]
+    for rel, target in (case.get("symlink") or {}).items():
         (source / rel).symlink_to(str(target))
     return source
 
@@ -66,7 +67,11 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 
 def diagnostic_lines(stderr: str) -> str:
-    keep = [line for line in stderr.splitlines() if ": error: " in line or ": warning: " in line or line.startswith("  hint:")]
+    keep = [
+        line
+        for line in stderr.splitlines()
+        if ": error: " in line or ": warning: " in line or line.startswith("  hint:")
+    ]
     return "\n".join(keep) + "\n"
 
 

@@ -25,10 +25,37 @@ settings.register_profile("long", max_examples=2000, deadline=None, suppress_hea
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 TARGET = Path("01-basics") / "01-softmax.md"
-text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=400)
+text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=400)
 markdownish = st.lists(
-    st.sampled_from(["# ", "$", "$$", "\\frac{", "}", "{", "```", "\n", "- ", "|", "<b>", "![a](", ")", "_", "*",
-                     "概率", "\\", "---", ":::", "<!--", "&", "\t", "1. ", "> "]) | text,
+    st.sampled_from(
+        [
+            "# ",
+            "$",
+            "$$",
+            "\\frac{",
+            "}",
+            "{",
+            "```",
+            "\n",
+            "- ",
+            "|",
+            "<b>",
+            "![a](",
+            ")",
+            "_",
+            "*",
+            "概率",
+            "\\",
+            "---",
+            ":::",
+            "<!--",
+            "&",
+            "\t",
+            "1. ",
+            "> ",
+        ]
+    )
+    | text,
     max_size=40,
 ).map("".join)
 yaml_values: st.SearchStrategy[Any] = st.recursive(

@@ -24,13 +24,14 @@ import io
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("svg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 OUT_DIR = Path(__file__).resolve().parent.parent / "source" / "figures"
 
@@ -90,12 +91,13 @@ def _postprocess(svg: str, stem: str, title: str) -> str:
                     root_attrs += f' {k}="{v}"'
         svg = svg.replace(style.group(0), "")
         svg = re.sub(r"\s*<defs>\s*</defs>", "", svg)
-    # Smaller files: path data on one line, coordinates rounded to 0.01 pt (not transforms).
-    def _num(m: re.Match) -> str:
-        v = f"{float(m.group(0)):.2f}".rstrip("0").rstrip(".")
-        return "0" if v == "-0" else v
 
-    def _attr(m: re.Match) -> str:
+    # Smaller files: path data on one line, coordinates rounded to 0.01 pt (not transforms).
+    def _num(m: re.Match[str]) -> str:
+        v = f"{float(m.group(0)):.2f}".rstrip("0").rstrip(".")
+        return "0" if v == "-0" else str(v)
+
+    def _attr(m: re.Match[str]) -> str:
         body = re.sub(r"\s+", " ", m.group(2)).strip()
         return m.group(1) + '"' + _FLOAT.sub(_num, body) + '"'
 
@@ -107,10 +109,10 @@ def _postprocess(svg: str, stem: str, title: str) -> str:
     ids = re.findall(r'\bid="([^"]+)"', svg)
     mapping = {i: f"{stem}-{i}" for i in ids}
 
-    def _id(m: re.Match) -> str:
+    def _id(m: re.Match[str]) -> str:
         return f'id="{mapping[m.group(1)]}"'
 
-    def _ref(m: re.Match) -> str:
+    def _ref(m: re.Match[str]) -> str:
         name = m.group(2)
         return f"{m.group(1)}{mapping.get(name, name)}"
 
@@ -127,7 +129,7 @@ def _postprocess(svg: str, stem: str, title: str) -> str:
     return svg.strip() + "\n"
 
 
-def _save(fig, stem: str, title: str) -> Path:
+def _save(fig: Any, stem: str, title: str) -> Path:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
@@ -141,12 +143,18 @@ def activation_curves() -> Path:
     fig, ax = plt.subplots(figsize=(4.5, 3.0), layout="constrained")
     ax.axhline(0, color=GREY, linewidth=0.7)
     ax.axvline(0, color=GREY, linewidth=0.7)
-    ax.plot(x, 1.0 / (1.0 + np.exp(-x)), color=BLUE, linewidth=1.8,
-            label=r"sigmoid  $\sigma(x)=1/(1+e^{-x})$")
-    ax.plot(x, np.tanh(x), color=ORANGE, linewidth=1.8, linestyle=(0, (5, 2)),
-            label=r"tanh  $\tanh(x)$")
-    ax.plot(x, np.maximum(x, 0.0), color=GREEN, linewidth=1.8, linestyle=(0, (1.5, 1.5)),
-            label=r"ReLU  $\max(0,x)$")
+    ax.plot(
+        x, 1.0 / (1.0 + np.exp(-x)), color=BLUE, linewidth=1.8, label=r"sigmoid  $\sigma(x)=1/(1+e^{-x})$"
+    )
+    ax.plot(x, np.tanh(x), color=ORANGE, linewidth=1.8, linestyle=(0, (5, 2)), label=r"tanh  $\tanh(x)$")
+    ax.plot(
+        x,
+        np.maximum(x, 0.0),
+        color=GREEN,
+        linewidth=1.8,
+        linestyle=(0, (1.5, 1.5)),
+        label=r"ReLU  $\max(0,x)$",
+    )
     ax.set_xlim(-5, 5)
     ax.set_ylim(-1.3, 3.0)
     ax.set_xticks(range(-5, 6))
@@ -164,8 +172,14 @@ def roc_curve() -> Path:
     tpr = 1.0 - (1.0 - fpr) ** 3  # smooth concave example curve, AUC = 1 - 1/4 = 0.75
     fig, ax = plt.subplots(figsize=(4.5, 3.0), layout="constrained")
     ax.fill_between(fpr, 0.0, tpr, color=BLUE, alpha=0.15, linewidth=0)
-    ax.plot([0, 1], [0, 1], color=GREY, linewidth=1.0, linestyle=(0, (4, 3)),
-            label="random\nclassifier\n(AUC = 0.5)")
+    ax.plot(
+        [0, 1],
+        [0, 1],
+        color=GREY,
+        linewidth=1.0,
+        linestyle=(0, (4, 3)),
+        label="random\nclassifier\n(AUC = 0.5)",
+    )
     ax.plot(fpr, tpr, color=BLUE, linewidth=1.8, label="ROC curve")
     ax.text(0.6, 0.3, "AUC = 0.75", color=BLUE, fontsize=10, ha="center", va="center")
     ax.set_xlim(0, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -123,7 +123,7 @@ class ApiBackend:
             language=bank.config.language,
             author=bank.config.author,
             description=bank.config.description,
-            updated=datetime.fromtimestamp(bank.timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            updated=datetime.fromtimestamp(bank.timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             counts=api.Counts(
                 questions=len(questions),
                 chapters=len(bank.chapters),
@@ -192,7 +192,13 @@ def openapi(bank: Bank, base: str) -> dict[str, object]:
         return {"get": op}
 
     def param(name: str, description: str) -> dict[str, object]:
-        return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}}
+        return {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "description": description,
+            "schema": {"type": "string"},
+        }
 
     # The published schemas are embedded so the document stands alone; their internal
     # references are re-rooted under components/schemas/<name>.

@@ -1,0 +1,110 @@
+"""The two Anki notetypes of the bank, designed once.
+
+Anki matches an imported notetype to the user's copy by its **id**; a field or template is
+matched by its own `id` (Anki >= 2.1.67). With every id fixed here, a later build that changes
+the CSS or the card templates updates the user's notetype in place. What must never change once
+a deck is published: the ids below, and the names and number of fields and templates (Anki
+compares those to decide whether the notetypes still agree; if not, it imports the notes under
+a second notetype, "问答+", instead of updating them).
+
+The card templates and the CSS are plain files in templates/anki/ (Anki's `{{Field}}` syntax
+would clash with Jinja2), read by `template_text`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import genanki
+
+from compiler.templating import asset
+
+# Never change these numbers: they are how users' collections recognise the notetypes.
+QA_MODEL_ID = 1542734494189
+FORMULA_MODEL_ID = 1461634204555
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    id: int
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    name: str
+    id: int
+    front: str  # file in templates/anki/
+    back: str
+
+
+# The question notetype. Id comes first: Anki checks the first field for duplicates, and the id
+# is what is unique. The sort field (the browser's column) is the question.
+QA_FIELDS = (
+    FieldSpec("Id", 2373411027),
+    FieldSpec("Question", 1229980319),
+    FieldSpec("Answer", 2310700202),
+    FieldSpec("Formulas", 1273877857),
+    FieldSpec("Companies", 1662196521),
+    FieldSpec("Difficulty", 2842250001),
+    FieldSpec("Chapter", 2021543215),
+    FieldSpec("Source", 2554004937),
+)
+QA_SORT_FIELD = 1
+QA_TEMPLATE = TemplateSpec("问答", 2254084640, "qa-front.html", "qa-back.html")
+
+# The formula notetype: one note per named formula, to drill it on its own.
+FORMULA_FIELDS = (
+    FieldSpec("Id", 2802151574),
+    FieldSpec("Name", 2769364242),
+    FieldSpec("Formula", 2790448570),
+    FieldSpec("Question", 2125760220),
+    FieldSpec("Chapter", 1439231376),
+)
+FORMULA_SORT_FIELD = 1
+FORMULA_TEMPLATE = TemplateSpec("公式", 1956283605, "formula-front.html", "formula-back.html")
+
+QA_MODEL_NAME = "面试题库 · 问答"
+FORMULA_MODEL_NAME = "面试题库 · 公式"
+CSS_FILE = "cards.css"
+
+
+def template_text(name: str) -> str:
+    """A card template or the stylesheet, from templates/anki/ (tests patch this seam)."""
+    return asset(f"anki/{name}")
+
+
+def _fields(specs: tuple[FieldSpec, ...]) -> list[dict[str, object]]:
+    # Fonts only affect Anki's editor; "font"/"size" are set so genanki's defaults do not leak.
+    return [{"name": f.name, "id": f.id, "font": "Arial", "size": 18} for f in specs]
+
+
+def _template(spec: TemplateSpec) -> dict[str, object]:
+    return {
+        "name": spec.name,
+        "id": spec.id,
+        "qfmt": template_text(spec.front),
+        "afmt": template_text(spec.back),
+    }
+
+
+def qa_model() -> genanki.Model:
+    return genanki.Model(
+        QA_MODEL_ID,
+        QA_MODEL_NAME,
+        fields=_fields(QA_FIELDS),
+        templates=[_template(QA_TEMPLATE)],
+        css=template_text(CSS_FILE),
+        sort_field_index=QA_SORT_FIELD,
+    )
+
+
+def formula_model() -> genanki.Model:
+    return genanki.Model(
+        FORMULA_MODEL_ID,
+        FORMULA_MODEL_NAME,
+        fields=_fields(FORMULA_FIELDS),
+        templates=[_template(FORMULA_TEMPLATE)],
+        css=template_text(CSS_FILE),
+        sort_field_index=FORMULA_SORT_FIELD,
+    )

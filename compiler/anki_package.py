@@ -1,0 +1,72 @@
+"""An `.apkg` as bytes, the same bytes for the same input.
+
+genanki's `Package.write_to_file` is close to reproducible once it is given a timestamp (its
+collection row, deck and deck-config JSON are constants; note and card ids count up from
+`timestamp * 1000`), but it leaves its SQLite file behind in the system temp folder, numbers
+media in the order given and zips with the current time. So the package is assembled here from
+genanki's own `write_to_db`: the database goes to a private temporary folder, media are sorted
+by name, and the zip is written with `reproducible_zip` (fixed dates, sorted entries).
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import sqlite3
+import tempfile
+import zipfile
+from pathlib import Path
+
+import genanki
+
+from compiler.output import reproducible_zip
+
+
+def package_bytes(decks: list[genanki.Deck], media: list[Path], timestamp: int) -> bytes:
+    """The `.apkg` of `decks` with `media` (referred to by base name), notes stamped `timestamp`."""
+    ordered = sorted(media, key=lambda p: p.name)
+    names = [p.name for p in ordered]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two media files share a name: {sorted(n for n in names if names.count(n) > 1)}")
+    package = genanki.Package(decks, media_files=[str(p) for p in ordered])
+    entries = {"collection.anki2": _database(package, timestamp)}
+    entries["media"] = json.dumps({str(i): name for i, name in enumerate(names)}, sort_keys=True).encode()
+    for i, path in enumerate(ordered):
+        entries[str(i)] = path.read_bytes()
+    return reproducible_zip(entries)
+
+
+def _database(package: genanki.Package, timestamp: int) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="qbank-anki-") as tmp:
+        path = Path(tmp) / "collection.anki2"
+        conn = sqlite3.connect(path)
+        try:
+            # Ids count up from the timestamp in milliseconds, exactly as write_to_file does.
+            package.write_to_db(conn.cursor(), timestamp, itertools.count(timestamp * 1000))
+            conn.commit()
+        finally:
+            conn.close()
+        return path.read_bytes()
+
+
+def note_ids(apkg: bytes) -> dict[int, list[str]]:
+    """The `Id` field (the first field) of every note in a package, by notetype id.
+
+    Used to compare a build with the previous one: Anki never deletes notes on import, so the
+    user is told which formula notes a rename or removal left behind.
+    """
+    with zipfile.ZipFile(io.BytesIO(apkg)) as archive:
+        database = archive.read("collection.anki2")
+    with tempfile.TemporaryDirectory(prefix="qbank-anki-") as tmp:
+        path = Path(tmp) / "collection.anki2"
+        path.write_bytes(database)
+        conn = sqlite3.connect(path)
+        try:
+            rows = conn.execute("SELECT mid, flds FROM notes ORDER BY id").fetchall()
+        finally:
+            conn.close()
+    found: dict[int, list[str]] = {}
+    for mid, flds in rows:
+        found.setdefault(int(mid), []).append(str(flds).split("\x1f", 1)[0])
+    return found

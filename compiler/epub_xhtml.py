@@ -1,0 +1,186 @@
+"""Rendered HTML fragments -> XHTML for EPUB pages: well-formed XML, local images, math as SVG or MathML.
+
+The model's fragments are sanitised HTML5 (`<img ...>`, `<br>`, `&nbsp;`), which an XHTML page cannot
+contain as is. They are parsed with lxml's HTML parser and serialised as XML, which also escapes every
+stray `<` and `&`. Math spans survive that step untouched and are replaced afterwards by markup that is
+already XML (ziamath's SVG, pandoc's MathML).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Mapping
+from pathlib import PurePosixPath
+
+import lxml.html
+from lxml import etree
+
+from compiler.cache import Cache
+from compiler.mathforms import Math, replace_math
+from compiler.mathsvg import math_svg
+
+# ziamath sizes formulas in px; 16 px = 1 em, so converting to em lets formulas follow the reader's font size.
+MATH_PX = 16.0
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_LINK_SCHEMES = ("http://", "https://", "mailto:")
+_SVG_TAG = re.compile(r"<svg\b[^>]*>")
+_SIZE_ATTR = re.compile(r'\b(width|height)="([\d.]+)"')
+_VALIGN = re.compile(r"vertical-align: -([\d.]+)px")
+_BLACK = re.compile(r'\b(fill|stroke)="(?:black|#000000|#000)"')
+
+
+def epub_image_name(asset_name: str) -> str:
+    """A file name every reader and epubcheck accept (no spaces, ASCII), stable for the same asset."""
+    if _SAFE_NAME.match(asset_name):
+        return asset_name
+    suffix = PurePosixPath(asset_name).suffix.lower()
+    digest = hashlib.sha256(asset_name.encode("utf-8")).hexdigest()[:12]
+    return f"figure-{digest}{suffix}"
+
+
+def to_xhtml(fragment: str, image_href: Mapping[str, str]) -> str:
+    """A sanitised HTML fragment as an XHTML fragment: images point into the EPUB, lone images
+    become captioned figures, tables can scroll sideways, links that cannot work offline are unwrapped."""
+    if not fragment.strip():
+        return ""
+    parts = lxml.html.fragments_fromstring(fragment)
+    holder = lxml.html.Element("div")
+    for part in parts:
+        if isinstance(part, str):  # leading text before the first element
+            holder.text = (holder.text or "") + part
+        else:
+            holder.append(part)
+    _fix_images(holder, image_href)
+    _wrap_tables(holder)
+    _unwrap_dead_links(holder)
+    out = [html.escape(holder.text or "", quote=False)]
+    out.extend(etree.tostring(child, encoding="unicode", method="xml", with_tail=True) for child in holder)
+    return "".join(out)
+
+
+def _fix_images(holder: lxml.html.HtmlElement, image_href: Mapping[str, str]) -> None:
+    for img in list(holder.iter("img")):
+        src = img.get("src", "")
+        if src not in image_href:
+            raise ValueError(f"image '{src}' is not among the bank's assets")
+        img.set("src", image_href[src])
+        alt = img.get("alt") or ""
+        img.set("alt", alt)
+        parent = img.getparent()
+        alone = (
+            parent is not None
+            and parent.tag == "p"
+            and len(parent) == 1
+            and not (parent.text or "").strip()
+            and not (img.tail or "").strip()
+        )
+        if alone and alt:
+            # A paragraph holding only an image is a figure: its alt text doubles as a visible caption,
+            # hidden from screen readers, which already read the alt text.
+            parent.tag = "figure"
+            parent.set("class", "figure")
+            caption = lxml.html.Element("figcaption")
+            caption.set("aria-hidden", "true")
+            caption.text = alt
+            img.tail = None
+            parent.append(caption)
+
+
+def _wrap_tables(holder: lxml.html.HtmlElement) -> None:
+    for table in list(holder.iter("table")):
+        parent = table.getparent()
+        if parent is None or parent.get("class") == "table-wrap":
+            continue
+        wrap = lxml.html.Element("div")
+        wrap.set("class", "table-wrap")
+        table.addprevious(wrap)
+        wrap.append(table)  # moves the table (and its tail) into the wrapper
+        wrap.tail, table.tail = table.tail, None
+
+
+def _unwrap_dead_links(holder: lxml.html.HtmlElement) -> None:
+    """Relative links pointed into the Markdown source tree; in the book they would be broken."""
+    for link in list(holder.iter("a")):
+        href = link.get("href", "")
+        if not href.startswith(_LINK_SCHEMES):
+            link.drop_tag()
+
+
+# ---- math ----------------------------------------------------------------------------------------
+
+
+class MathRenderer:
+    """Turns math spans of one page into SVG or MathML. One instance per page: SVG ids get a prefix
+    unique within the page."""
+
+    def __init__(self, cache: Cache, mathml: Mapping[Math, str] | None = None) -> None:
+        self.cache = cache
+        self.mathml = mathml
+        self.count = 0
+
+    def __call__(self, math: Math) -> str:
+        self.count += 1
+        if self.mathml is not None:
+            return _mathml_markup(math, self.mathml)
+        svg = math_svg(math, self.cache, MATH_PX, id_prefix=f"m{self.count}")
+        return svg_for_epub(svg, MATH_PX)
+
+    def page(self, xhtml: str) -> str:
+        return replace_math(xhtml, self)
+
+
+def svg_for_epub(svg: str, size_px: float) -> str:
+    """ziamath's SVG, sized in em (it follows the reader's font size) and drawn in `currentColor`
+    (it follows the reader's text colour, night mode included)."""
+    svg = _BLACK.sub(r'\1="currentColor"', svg)
+    head = _SVG_TAG.search(svg)
+    if head is None:
+        return svg
+    tag = _SIZE_ATTR.sub(lambda m: f'{m.group(1)}="{float(m.group(2)) / size_px:.3f}em"', head.group(0))
+    tag = _VALIGN.sub(lambda m: f"vertical-align: -{float(m.group(1)) / size_px:.3f}em", tag)
+    return svg[: head.start()] + tag + svg[head.end() :]
+
+
+def _mathml_markup(math: Math, mathml: Mapping[Math, str]) -> str:
+    markup = mathml.get(math, "")
+    if not markup.startswith("<math"):
+        raise ValueError(f"pandoc produced no MathML for: {math.tex}")
+    # alttext: readers that cannot render MathML (and speech) fall back to the TeX source.
+    return markup.replace("<math ", f'<math alttext="{html.escape(math.tex, quote=True)}" ', 1)
+
+
+def plain_text(fragment: str) -> str:
+    """Text of a title fragment for the navigation document and the NCX: math as its TeX source."""
+    text = replace_math(fragment, lambda m: html.escape(m.tex, quote=False))
+    if not text.strip():
+        return ""
+    return " ".join(lxml.html.fragment_fromstring(text, create_parent="div").text_content().split())
+
+
+def check_well_formed(name: str, page: str) -> etree._Element:
+    """Parse a finished page strictly: a page a reader would reject fails the build, named."""
+    try:
+        return etree.fromstring(page.encode("utf-8"), etree.XMLParser(resolve_entities=False))
+    except etree.XMLSyntaxError as exc:
+        raise ValueError(f"EPUB page {name} is not well-formed XHTML: {exc}") from exc
+
+
+def uses(root: etree._Element, namespace: str, tag: str) -> bool:
+    return next(root.iter(f"{{{namespace}}}{tag}"), None) is not None
+
+
+SVG_NS = "http://www.w3.org/2000/svg"
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+
+
+def page_properties(root: etree._Element) -> list[str]:
+    """Manifest properties a content document must declare (epubcheck checks both directions)."""
+    props = []
+    if uses(root, MATHML_NS, "math"):
+        props.append("mathml")
+    if uses(root, SVG_NS, "svg"):
+        props.append("svg")
+    return props
+
