@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import fcntl
 import json
+import multiprocessing
+import os
 import traceback
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +18,7 @@ from compiler.backends import BACKENDS, BuildContext
 from compiler.cache import Cache
 from compiler.diagnostics import Diagnostics
 from compiler.filters import Filter, apply_filter
+from compiler.fingerprint import file_digest, fingerprint
 from compiler.loader import load_bank
 from compiler.model import Bank
 from compiler.output import write_text_atomic
@@ -28,6 +32,7 @@ class BuildResult:
     diags: Diagnostics
     written: dict[str, list[Path]] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # up to date: nothing to do
     notes: list[str] = field(default_factory=list)
 
     def ok(self, strict: bool = False) -> bool:
@@ -56,9 +61,11 @@ def build(
 ) -> BuildResult:
     progress = progress or Progress(enabled=False)
     diags = Diagnostics()
-    unknown = [name for name in only or [] if name not in BACKENDS]
+    unknown = [name for name in only or [] if name not in BACKENDS.names()]
     for name in unknown:
-        diags.error(diags.at("command line"), f"unknown backend '{name}'", f"backends: {', '.join(BACKENDS)}")
+        diags.error(
+            diags.at("command line"), f"unknown backend '{name}'", f"backends: {', '.join(BACKENDS.names())}"
+        )
     if unknown:
         return BuildResult(None, diags)
     out.mkdir(parents=True, exist_ok=True)
@@ -72,27 +79,75 @@ def build(
             return BuildResult(None, diags)
         cache.flush()
         result = BuildResult(bank, diags)
-        claimed: set[Path] = set()
-        for name in only or list(BACKENDS):
-            ctx = BuildContext(out_root=out, name=name, cache=cache, claimed=claimed)
-            with progress.step(f"{name}: building"):
-                try:
-                    BACKENDS[name]().build(bank, ctx)
-                except Exception as exc:  # a backend bug must not stop the other backends
-                    result.failed.append(name)
-                    detail = traceback.format_exc(limit=-3)
-                    diags.error(
-                        diags.at(f"backend {name}"),
-                        f"build failed: {type(exc).__name__}: {exc}",
-                        "the previous outputs of this backend were kept\n" + detail.rstrip(),
-                    )
-                    continue
-            cache.flush()
-            _remove_stale(out, name, bank.stem, ctx.written)
-            result.written[name] = ctx.written
-            result.notes.extend(f"{name}: {n}" for n in ctx.notes)
+        names = only or BACKENDS.names()
+        todo = []
+        for name in names:
+            outputs = _up_to_date(out, name, bank)
+            if outputs is None:
+                todo.append(name)
+            else:
+                result.written[name] = outputs
+                result.skipped.append(name)
+        for run in _run_backends(todo, bank, out, progress):
+            if run.error:
+                result.failed.append(run.name)
+                diags.error(
+                    diags.at(f"backend {run.name}"),
+                    f"build failed: {run.error}",
+                    "the previous outputs of this backend were kept\n" + run.detail.rstrip(),
+                )
+                continue
+            _record(out, run.name, bank, run.written)
+            result.written[run.name] = run.written
+            result.notes.extend(f"{run.name}: {n}" for n in run.notes)
         result.notes.extend(_removed_ids(out, bank))
         return result
+
+
+@dataclass
+class BackendRun:
+    name: str
+    written: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: str = ""
+    detail: str = ""
+
+
+def run_backend(name: str, bank: Bank, out: Path) -> BackendRun:
+    """One backend, start to finish; a module-level function so a worker process can run it."""
+    cache = Cache(out / ".cache")
+    ctx = BuildContext(out_root=out, name=name, cache=cache)
+    try:
+        BACKENDS[name]().build(bank, ctx)
+    except Exception as exc:  # a backend bug must not stop the other backends
+        return BackendRun(name, error=f"{type(exc).__name__}: {exc}", detail=traceback.format_exc(limit=-3))
+    cache.flush()
+    return BackendRun(name, ctx.written, ctx.notes)
+
+
+def _run_backends(names: list[str], bank: Bank, out: Path, progress: Progress) -> list[BackendRun]:
+    """Backends are independent: with several to run, they run in parallel processes (each
+    output is still produced by one process, so no byte depends on the scheduling)."""
+    if len(names) <= 1 or (os.cpu_count() or 1) < 2:
+        runs = []
+        for name in names:
+            with progress.step(f"{name}: building"):
+                runs.append(run_backend(name, bank, out))
+        return runs
+    workers = min(len(names), os.cpu_count() or 1)
+    context = multiprocessing.get_context("fork")
+    with (
+        progress.step(f"building {', '.join(names)} in {workers} processes"),
+        ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool,
+    ):
+        futures = [pool.submit(run_backend, name, bank, out) for name in names]
+        results = []
+        for name, future in zip(names, futures, strict=True):
+            try:
+                results.append(future.result())
+            except Exception as exc:  # the worker itself died
+                results.append(BackendRun(name, error=f"worker process failed: {exc}"))
+        return results
 
 
 @contextmanager
@@ -114,18 +169,36 @@ def _state_file(out: Path, kind: str, name: str) -> Path:
     return out / ".state" / f"{kind}-{name}.json"
 
 
-def _remove_stale(out: Path, backend: str, stem: str, written: list[Path]) -> None:
-    """Delete what this backend wrote last time for this bank but not this time."""
-    state = _state_file(out, backend, stem)
-    now = sorted(str(p.relative_to(out)) for p in written)
+def _up_to_date(out: Path, backend: str, bank: Bank) -> list[Path] | None:
+    """The outputs of the last build when nothing they depend on changed and none was
+    touched since; None when the backend must run."""
     try:
-        before = json.loads(state.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        before = []
+        state = json.loads(_state_file(out, backend, bank.stem).read_text(encoding="utf-8"))
+        if state["fingerprint"] != fingerprint(backend, bank):
+            return None
+        outputs = [out / rel for rel in state["outputs"]]
+        for path, digest in zip(outputs, state["outputs"].values(), strict=True):
+            if file_digest(path) != digest:
+                return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return outputs
+
+
+def _record(out: Path, backend: str, bank: Bank, written: list[Path]) -> None:
+    """Remember what this backend wrote and from what; delete what it wrote last time for this
+    bank but not this time (a removed question's page)."""
+    state_path = _state_file(out, backend, bank.stem)
+    now = {str(p.relative_to(out)): file_digest(p) for p in sorted(written)}
+    try:
+        before = json.loads(state_path.read_text(encoding="utf-8")).get("outputs", {})
+    except (OSError, ValueError, AttributeError):
+        before = {}
     for rel in set(before) - set(now):
         if isinstance(rel, str) and ".." not in Path(rel).parts:
             (out / rel).unlink(missing_ok=True)
-    write_text_atomic(state, json.dumps(now, ensure_ascii=False, indent=0))
+    state = {"fingerprint": fingerprint(backend, bank), "outputs": now}
+    write_text_atomic(state_path, json.dumps(state, ensure_ascii=False, indent=0, sort_keys=True))
 
 
 def _removed_ids(out: Path, bank: Bank) -> list[str]:

@@ -39,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "backends":
-        for name, backend in BACKENDS.items():
-            print(f"{name:8} {backend.description}")
+        for name in BACKENDS.names():
+            print(f"{name:8} {BACKENDS[name].description}")
         return 0
     if args.command == "schema":
         from schema.export import main as export

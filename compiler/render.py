@@ -12,6 +12,7 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -33,8 +34,13 @@ _IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")')
 pandoc_calls = 0
 
 
+@cache
 def pandoc_version() -> str:
-    return ".".join(str(x) for x in pypandoc.get_pandoc_version().split("."))
+    """Identifies the pandoc binary for cache keys without starting it (`pandoc --version`
+    would cost a process on every build): its path, size and modification time."""
+    path = Path(pypandoc.get_pandoc_path())
+    stat = path.stat()
+    return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def run_pandoc(markdown: str, args: list[str]) -> str:

@@ -14,6 +14,7 @@ from compiler import render
 from compiler.build import build, compile_bank
 from compiler.cache import Cache
 from compiler.diagnostics import Diagnostics
+from compiler.filters import Filter
 from compiler.output import reproducible_zip, write_bytes_atomic
 from compiler.progress import Progress
 from compiler.timestamps import content_timestamp
@@ -178,3 +179,35 @@ def test_content_timestamp_outside_git_is_the_newest_file(
         os.utime(path, (1_500_000_000, 1_500_000_000))
     os.utime(source / "bank.yaml", (1_550_000_000, 1_550_000_000))
     assert content_timestamp(source) == 1_550_000_000
+
+
+def test_build_with_nothing_changed_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_build(FIXTURE_BANK, out, only=["api"])
+    files = [p for p in out.rglob("*") if p.is_file() and ".lock" not in p.name]
+    mtimes = {p: p.stat().st_mtime_ns for p in files}
+    time.sleep(0.05)
+    result = run_build(FIXTURE_BANK, out, only=["api"])
+    assert result.skipped == ["api"]
+    assert {p: p.stat().st_mtime_ns for p in files} == mtimes
+    assert sorted(p for p in out.rglob("*") if p.is_file() and ".lock" not in p.name) == sorted(files)
+
+
+def test_touched_output_is_rebuilt(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_build(FIXTURE_BANK, out, only=["api"])
+    index = out / "api" / "v1" / "index.json"
+    good = index.read_bytes()
+    index.write_text("{}", "utf-8")
+    result = run_build(FIXTURE_BANK, out, only=["api"])
+    assert result.skipped == [] and index.read_bytes() == good
+
+
+def test_filtered_output_not_containing_an_edit_is_not_rebuilt(tmp_path: Path) -> None:
+    source = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    out = tmp_path / "out"
+    run_build(source, out, only=["api"], flt=Filter(company="腾讯优图"))
+    sgd = source / "02-models" / "01-sgd.md"  # asked by 阿里巴巴, not 腾讯优图
+    sgd.write_text(sgd.read_text("utf-8") + "\n补充一句。\n", "utf-8")
+    result = run_build(source, out, only=["api"], flt=Filter(company="腾讯优图"))
+    assert result.skipped == ["api"]

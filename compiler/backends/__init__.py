@@ -1,15 +1,40 @@
-"""The registry of backends. A new backend is a module here and one line in `BACKENDS`."""
+"""The registry of backends. A new backend is a module here and one line in `REGISTRY`.
+
+Backends are imported when first used: WeasyPrint alone takes a second to import, which a
+build of only the JSON API (or a build with nothing to do) should not pay.
+"""
 
 from __future__ import annotations
 
-from compiler.backends.anki import AnkiBackend
-from compiler.backends.api import ApiBackend
-from compiler.backends.base import Backend, BuildContext
-from compiler.backends.epub import EpubBackend
-from compiler.backends.pdf import PdfBackend
+import importlib
 
-BACKENDS: dict[str, type[Backend]] = {
-    backend.name: backend for backend in (ApiBackend, AnkiBackend, PdfBackend, EpubBackend)
+from compiler.backends.base import Backend, BuildContext
+
+# name -> "module:Class", in the order a full build runs them (slowest first, so the
+# parallel workers finish together).
+REGISTRY = {
+    "pdf": "compiler.backends.pdf:PdfBackend",
+    "epub": "compiler.backends.epub:EpubBackend",
+    "anki": "compiler.backends.anki:AnkiBackend",
+    "api": "compiler.backends.api:ApiBackend",
 }
 
-__all__ = ["BACKENDS", "Backend", "BuildContext"]
+
+class Backends(dict[str, type[Backend]]):
+    """A dict of backend classes that imports each one on first access."""
+
+    def __missing__(self, name: str) -> type[Backend]:
+        if name not in REGISTRY:
+            raise KeyError(name)
+        module, _, cls = REGISTRY[name].partition(":")
+        backend: type[Backend] = getattr(importlib.import_module(module), cls)
+        self[name] = backend
+        return backend
+
+    def names(self) -> list[str]:
+        return list(dict.fromkeys([*REGISTRY, *self.keys()]))
+
+
+BACKENDS = Backends()
+
+__all__ = ["BACKENDS", "REGISTRY", "Backend", "BuildContext"]

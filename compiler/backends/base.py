@@ -12,7 +12,7 @@ from compiler.output import write_bytes_atomic
 
 
 class OutputClash(Exception):
-    """Two writers claimed the same output path in one build."""
+    """A backend tried to write a path it does not own, or one path twice."""
 
 
 @dataclass
@@ -24,15 +24,18 @@ class BuildContext:
     cache: Cache
     notes: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
-    claimed: set[Path] = field(default_factory=set)  # shared by every backend of one build
+    claimed: set[Path] = field(default_factory=set)
 
     @property
     def out_dir(self) -> Path:
         return self.out_root / self.name
 
     def write(self, path: Path, data: bytes) -> Path:
-        """Write one output atomically. Refuses a path another writer of this build claimed."""
+        """Write one output atomically. A backend owns build/<name>/ and writes each path once,
+        so two writers can never interleave on one file."""
         resolved = path.resolve()
+        if not resolved.is_relative_to(self.out_dir.resolve()):
+            raise OutputClash(f"{self.name} may not write {path}: outside {self.out_dir}")
         if resolved in self.claimed:
             raise OutputClash(f"two outputs claim {path}")
         self.claimed.add(resolved)
