@@ -70,6 +70,7 @@ def build(
         return BuildResult(None, diags)
     out.mkdir(parents=True, exist_ok=True)
     with _lock(out, progress):
+        _sweep_temporaries(out)
         cache = Cache(out / ".cache")
         bank = compile_bank(source, diags, cache, progress)
         if bank is None or diags.failed(strict):
@@ -163,6 +164,13 @@ def _lock(out: Path, progress: Progress) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _sweep_temporaries(out: Path) -> None:
+    """Remove temporary files an interrupted build left behind (never a finished output: those
+    are only ever renamed into place)."""
+    for tmp in out.rglob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
 
 
 def _state_file(out: Path, kind: str, name: str) -> Path:

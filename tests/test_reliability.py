@@ -1,0 +1,154 @@
+"""Interrupted builds, concurrent builds and reproducibility, with every backend, as processes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from tests.conftest import FIXTURE_BANK, ROOT, copy_bank
+
+KILLS = 24  # kills survived; the README's "Guarantees" quotes this number
+
+
+def compiler(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.Popen(
+        [sys.executable, "-m", "compiler", *args],
+        cwd=cwd,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def build_ok(source: Path, out: Path, env: dict[str, str] | None = None) -> None:
+    proc = compiler("--source", str(source), "build", "--out", str(out), cwd=source.parent, env=env)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err.decode()
+
+
+def outputs(out: Path) -> dict[str, str]:
+    """Every finished output (not the cache, state or lock) -> its SHA-256."""
+    result = {}
+    for path in sorted(out.rglob("*")):
+        rel = path.relative_to(out)
+        if path.is_file() and not rel.parts[0].startswith(".") and not path.name.startswith("."):
+            result[str(rel)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return result
+
+
+def assert_complete(path: Path) -> None:
+    """The file is a whole document of its kind."""
+    data = path.read_bytes()
+    if path.suffix in (".apkg", ".epub"):
+        with zipfile.ZipFile(path) as archive:
+            assert archive.testzip() is None
+    elif path.suffix == ".pdf":
+        assert data.rstrip().endswith(b"%%EOF")
+        assert len(PdfReader(path).pages) >= 1
+    elif path.suffix == ".json":
+        json.loads(data)
+
+
+def test_killed_builds_leave_old_or_new_outputs_never_partial(tmp_path: Path) -> None:
+    source = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    out = tmp_path / "build"
+    build_ok(source, out, {"SOURCE_DATE_EPOCH": "1700000000"})
+    old = outputs(out)
+    saved = tmp_path / "old-build"
+    shutil.copytree(out, saved)
+    # The new version: an edited answer and a newer content time change every output.
+    edited = source / "01-basics" / "01-softmax.md"
+    edited.write_text(edited.read_text("utf-8") + "\n补充：softmax 常与交叉熵一起使用。\n", "utf-8")
+    new_env = {"SOURCE_DATE_EPOCH": "1800000000"}
+    reference = tmp_path / "reference"
+    build_ok(source, reference, new_env)
+    new = outputs(reference)
+    assert set(new) == set(old)
+    assert sum(new[k] != old[k] for k in new) >= 6  # every kind of output changed
+
+    rng = random.Random(1234)
+    full = 0.0
+    killed = 0
+    for attempt in range(KILLS):
+        if attempt % 6 == 0:  # back to the old outputs and a cold cache now and then
+            shutil.rmtree(out)
+            shutil.copytree(saved, out)
+            shutil.rmtree(out / ".cache", ignore_errors=True)
+        start = time.perf_counter()
+        proc = compiler("--source", str(source), "build", "--out", str(out), cwd=tmp_path, env=new_env)
+        delay = rng.uniform(0.2, max(full, 3.0))
+        try:
+            proc.wait(timeout=delay)
+            full = max(full, time.perf_counter() - start)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            killed += 1
+        time.sleep(0.3)  # parallel workers orphaned by the kill finish their current file
+        now = outputs(out)
+        for rel, digest in now.items():
+            assert digest in (old.get(rel), new[rel]), f"kill {attempt}: {rel} is neither old nor new"
+            assert_complete(out / rel)
+    assert killed >= KILLS // 2, f"only {killed} of {KILLS} builds were interrupted"
+    # After the interruptions, a build completes and leaves no temporary file behind.
+    build_ok(source, out, new_env)
+    assert outputs(out) == new
+    assert not list(out.rglob(".*.tmp"))
+
+
+def test_two_builds_at_once_do_not_corrupt_each_other(tmp_path: Path) -> None:
+    source = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    out = tmp_path / "build"
+    env = {"SOURCE_DATE_EPOCH": "1700000000"}
+    procs = [
+        compiler("--source", str(source), "build", "--out", str(out), cwd=tmp_path, env=env) for _ in range(2)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err.decode()
+    reference = tmp_path / "reference"
+    build_ok(source, reference, env)
+    assert outputs(out) == outputs(reference)
+    for rel in outputs(out):
+        assert_complete(out / rel)
+
+
+def git(repo: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_DATE": "@1650000000 +0000", "GIT_COMMITTER_DATE": "@1650000000 +0000"}
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=repo,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_outputs_are_identical_across_clones_timezones_locales_and_hash_seeds(tmp_path: Path) -> None:
+    origin = tmp_path / "origin"
+    copy_bank(FIXTURE_BANK, origin / "source")
+    git(origin, "init", "-q")
+    git(origin, "add", ".")
+    git(origin, "commit", "-qm", "bank")
+    results = []
+    for n, (tz, lang, seed) in enumerate([("UTC", "C.UTF-8", "1"), ("Asia/Shanghai", "zh_CN.UTF-8", "999")]):
+        clone = tmp_path / f"clone-{n}"
+        subprocess.run(["git", "clone", "-q", str(origin), str(clone)], check=True)
+        env = {"TZ": tz, "LANG": lang, "LC_ALL": lang, "PYTHONHASHSEED": seed, "SOURCE_DATE_EPOCH": ""}
+        build_ok(clone / "source", clone / "build", env)
+        results.append(outputs(clone / "build"))
+    assert results[0] == results[1]
+    assert any(k.endswith(".apkg") for k in results[0]) and any(k.endswith(".pdf") for k in results[0])
+    assert any(k.endswith(".epub") for k in results[0]) and any(k.endswith(".json") for k in results[0])
