@@ -88,7 +88,7 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
         formulas = tuple(math_span(f.tex, display=True) for f in q.formulas)
         for fragment in (title_html, answer_html, *formulas):
             for math in find_math(fragment):
-                problem = tex_problem(math.tex)
+                problem = _tex_problem(math.tex, cache)
                 if problem:
                     diags.error(locate(math.tex), f"{problem}: {_short(math.tex)}", _math_hint(problem))
         rendered[q.id] = replace(
@@ -96,6 +96,17 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
         )
     chapters = tuple(replace(c, questions=tuple(rendered[q.id] for q in c.questions)) for c in bank.chapters)
     return replace(bank, chapters=chapters, assets=dict(sorted(assets.items())))
+
+
+def _tex_problem(tex: str, cache: Cache) -> str | None:
+    """`tex_problem`, remembered: checking costs about a millisecond a formula."""
+    k = key(RENDER_VERSION, "texcheck", tex)
+    known = cache.get("texcheck", k)
+    if known is not None:
+        return known or None
+    problem = tex_problem(tex)
+    cache.put("texcheck", k, problem or "")
+    return problem
 
 
 def _render_batch(questions: list[Question], indexes: list[int]) -> dict[int, tuple[str, str]]:
