@@ -12,14 +12,15 @@ nox.options.sessions = ["build"]
 nox.options.reuse_existing_virtualenvs = True
 
 # Debian packages the outputs need: a CJK font and HarfBuzz's subsetter for the PDF (without it
-# WeasyPrint subsets fonts in Python, about ten times slower), Java for epubcheck, poppler for
-# PDF checks.
-DEBIAN_PACKAGES = ["fonts-noto-cjk", "libharfbuzz-subset0", "default-jre-headless", "poppler-utils"]
+# WeasyPrint subsets fonts in Python, about ten times slower). The tests also need Java for
+# epubcheck, poppler for PDF checks and Chromium for the site's browser tests.
+DEBIAN_PACKAGES = ["fonts-noto-cjk", "libharfbuzz-subset0"]
+TEST_PACKAGES = [*DEBIAN_PACKAGES, "default-jre-headless", "poppler-utils", "chromium"]
 
 
-def system_packages(session: nox.Session) -> None:
-    """Install the Debian packages the build needs when they are missing and we may."""
-    missing = [p for p in DEBIAN_PACKAGES if not _dpkg_installed(p)]
+def system_packages(session: nox.Session, packages: list[str]) -> None:
+    """Install Debian packages when they are missing and we may."""
+    missing = [p for p in packages if not _dpkg_installed(p)]
     if not missing or shutil.which("apt-get") is None:
         return
     sudo = [] if _is_root() else ["sudo"]
@@ -48,15 +49,15 @@ def _is_root() -> bool:
 @nox.session
 def build(session: nox.Session) -> None:
     """Validate source/ and build every output into build/."""
-    system_packages(session)
+    system_packages(session, DEBIAN_PACKAGES)
     session.install("-e", ".")
     session.run("python", "-m", "compiler", "build", *session.posargs)
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite against real pandoc, WeasyPrint, Anki and epubcheck."""
-    system_packages(session)
+    """The test suite against real pandoc, WeasyPrint, Anki, epubcheck and Chromium."""
+    system_packages(session, TEST_PACKAGES)
     session.install("-e", ".[test,figures]")
     workers = [] if "-n" in session.posargs else ["-n", "2"]
     session.run("pytest", *workers, *session.posargs)
@@ -90,6 +91,16 @@ def schema(session: nox.Session) -> None:
     """Regenerate the published JSON Schemas under schema/."""
     session.install("-e", ".")
     session.run("python", "-m", "compiler", "schema")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Time whole builds of the real bank and of synthetic ones against pandoc (build/bench/)."""
+    system_packages(session, DEBIAN_PACKAGES)
+    # The package brings pypandoc (pandoc), rich and WeasyPrint, whose command line pandoc calls
+    # for --pdf-engine=weasyprint: it lands in the session's bin/, which nox puts first on PATH.
+    session.install("-e", ".")
+    session.run("python", "tools/bench.py", *session.posargs)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Command line: `python -m compiler build|check|backends|schema`."""
+"""Command line: `python -m compiler build|check|backends|schema|errata|new|serve`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from compiler import scaffold, serve
 from compiler.backends import BACKENDS
 from compiler.build import build, compile_bank
 from compiler.cache import Cache
@@ -36,12 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("schema", help="write the JSON Schemas into schema/")
     e = sub.add_parser("errata", help="print the errata list (ERRATA.md)")
     e.add_argument("--write", type=Path, help="write it to this file instead")
+    scaffold.add_arguments(sub.add_parser("new", help="start a new question file in a chapter"))
+    serve.add_arguments(sub.add_parser("serve", help="serve the site on 127.0.0.1, rebuilding on save"))
 
     args = parser.parse_args(argv)
     if args.command == "backends":
         for name in BACKENDS.names():
             print(f"{name:8} {BACKENDS[name].description}")
         return 0
+    if args.command == "new":
+        return scaffold.main(args)
+    if args.command == "serve":
+        return serve.main(args)
     if args.command == "schema":
         from schema.export import main as export
 

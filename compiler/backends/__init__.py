@@ -17,6 +17,7 @@ REGISTRY = {
     "epub": "compiler.backends.epub:EpubBackend",
     "anki": "compiler.backends.anki:AnkiBackend",
     "api": "compiler.backends.api:ApiBackend",
+    "site": "compiler.backends.site:SiteBackend",
 }
 
 

@@ -1,0 +1,94 @@
+"""Rendered fragments -> HTML for the site's pages: math as inline SVG, images under media/,
+answer headings below the page's own, wide content that scrolls on a phone.
+
+Math is typeset to SVG by ziamath (`compiler.mathsvg`), the same glyphs as the PDF and EPUB: a
+formula looks the same on every browser and needs no math font on the reader's device and no
+script, which MathML (font-dependent in Chromium, no stretchy glyphs without a math font) and
+MathJax (a script from a CDN, or 1 MB vendored) do not give. The SVG is sized in em and drawn in
+`currentColor`, so it follows the text size and the night theme.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from compiler.cache import Cache
+from compiler.mathforms import Math, replace_math
+from compiler.mathsvg import math_svg
+
+# 16 px = 1 em, and the EPUB backend typesets at the same size: a full build typesets each formula once.
+MATH_PX = 16.0
+_SVG_TAG = re.compile(r"<svg\b[^>]*>")
+_SIZE_ATTR = re.compile(r'\b(width|height)="([\d.]+)"')
+_VALIGN = re.compile(r"vertical-align: -([\d.]+)px")
+_BLACK = re.compile(r'\b(fill|stroke)="(?:black|#000000|#000)"')
+_IMG = re.compile(r"<img\b([^>]*?)\ssrc=\"([^\"/]+)\"([^>]*)>")
+_HEADING = re.compile(r"<(/?)h([1-6])\b")
+_TABLE_OPEN = re.compile(r"<table\b")
+
+
+class PageMath:
+    """Typesets the math of one page; ids inside the SVGs get a prefix unique within the page."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+        self.count = 0
+
+    def __call__(self, math: Math) -> str:
+        self.count += 1
+        svg = scalable_svg(math_svg(math, self.cache, MATH_PX, id_prefix=f"m{self.count}"))
+        if math.display:
+            # A span, not a div: pandoc puts display math inside <p>. It scrolls when wider than a phone.
+            return f'<span class="math-block">{svg}</span>'
+        return svg
+
+    def fragment(self, fragment: str) -> str:
+        return replace_math(fragment, self)
+
+
+def scalable_svg(svg: str) -> str:
+    """ziamath's px-sized, black SVG sized in em and drawn in the text colour."""
+    svg = _BLACK.sub(r'\1="currentColor"', svg)
+    head = _SVG_TAG.search(svg)
+    if head is None:
+        return svg
+    tag = _SIZE_ATTR.sub(lambda m: f'{m.group(1)}="{float(m.group(2)) / MATH_PX:.3f}em"', head.group(0))
+    tag = _VALIGN.sub(lambda m: f"vertical-align: -{float(m.group(1)) / MATH_PX:.3f}em", tag)
+    return svg[: head.start()] + tag + svg[head.end() :]
+
+
+def media_urls(fragment: str, root: str) -> str:
+    """Images name an asset; on the site assets live in media/ (`root` leads back to the site root)."""
+
+    def fix(m: re.Match[str]) -> str:
+        name = html.unescape(m.group(2))
+        src = html.escape(f"{root}media/{name}", quote=True)
+        return f'<img{m.group(1)} src="{src}" loading="lazy" decoding="async"{m.group(3)}>'
+
+    return _IMG.sub(fix, fragment)
+
+
+def shift_headings(fragment: str, top: int) -> str:
+    """Headings of an answer start at level `top` (the page owns h1 and h2), keeping their nesting."""
+    levels = [int(m.group(2)) for m in _HEADING.finditer(fragment) if not m.group(1)]
+    if not levels:
+        return fragment
+    shift = top - min(levels)
+    return _HEADING.sub(lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + shift)}", fragment)
+
+
+def scrolling_tables(fragment: str) -> str:
+    """Tables scroll sideways inside their own box instead of widening the page on a phone."""
+    fragment = _TABLE_OPEN.sub('<div class="table-wrap"><table', fragment)
+    return fragment.replace("</table>", "</table></div>")
+
+
+def answer_html(fragment: str, math: PageMath, root: str, top_heading: int = 3) -> str:
+    """An answer (or any block fragment) ready for a page."""
+    return scrolling_tables(shift_headings(media_urls(math.fragment(fragment), root), top_heading))
+
+
+def inline_html(fragment: str, math: PageMath) -> str:
+    """A title: inline content only."""
+    return math.fragment(fragment)

@@ -1,0 +1,260 @@
+"""Every file of the static site, as relative path -> bytes.
+
+Links are relative (a page at depth d leads back to the root with `../` * d), so the site works
+from any folder of any static server, and its pages even from disk; search and practice read
+`search-index.json` and the question pages with `fetch`, which needs a server (any static one).
+Nothing is loaded from another origin: no CDN, no web fonts, no remote scripts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from markupsafe import Markup
+
+from compiler.cache import Cache
+from compiler.model import Bank, Chapter, Question
+from compiler.site_html import PageMath, answer_html, inline_html
+from compiler.site_search import build_index, dump_index, expand_tags
+from compiler.templating import TEMPLATES, render
+from schema.models import Company
+
+STATIC = ("site.css", "site.js", "search.js", "practice.js", "icon.svg")
+DIFFICULTY = {"easy": "简单", "medium": "中等", "hard": "困难"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A question as the list templates show it."""
+
+    id: str
+    number: str  # 3.18: chapter number . position in the chapter
+    title_html: Markup
+    chapter: Chapter
+    companies: tuple[Company, ...]
+    tags: tuple[str, ...]
+    difficulty: str
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    tag: str
+    description: str
+    entries: tuple[Entry, ...]
+    children: tuple[str, ...]
+
+
+def question_path(qid: str) -> str:
+    return f"q/{qid}.html"
+
+
+def chapter_path(slug: str) -> str:
+    return f"chapter/{slug}.html"
+
+
+def company_path(slug: str) -> str:
+    return f"company/{slug}.html"
+
+
+def tag_path(tag: str) -> str:
+    return f"tag/{tag}.html"  # optimizer/adam -> tag/optimizer/adam.html, beside tag/optimizer.html
+
+
+class SiteBuilder:
+    def __init__(self, bank: Bank, cache: Cache) -> None:
+        self.bank = bank
+        self.cache = cache
+        self.chapters = {c.slug: c for c in bank.chapters}
+        self.questions = bank.questions
+        self.numbers = {q.id: f"{self.chapters[q.chapter_slug].number}.{q.number}" for q in self.questions}
+        self.files: dict[str, bytes] = {}
+        self.static = {name: (TEMPLATES / "site" / name).read_bytes() for name in STATIC}
+        # Content-hashed URLs: a browser never keeps a stale stylesheet after an update.
+        self.asset_url = {
+            name: f"assets/{name}?v={hashlib.sha256(data).hexdigest()[:10]}"
+            for name, data in self.static.items()
+        }
+        self.entries = {q.id: self._entry(q) for q in self.questions}
+        self.companies = [c for c in bank.companies if any(c in q.companies for q in self.questions)]
+        self.tags = self._tags()
+
+    # ---- the whole site ---------------------------------------------------------------------
+
+    def build(self) -> dict[str, bytes]:
+        for name, data in self.static.items():
+            self.files[f"assets/{name}"] = data
+        for asset in self.bank.assets.values():
+            self.files[f"media/{asset.name}"] = asset.path.read_bytes()
+        self.files["search-index.json"] = dump_index(build_index(self.bank, self.numbers))
+        self._page("index.html", "site/home.html.j2", title="", chapters=self._chapter_counts())
+        self._page("search.html", "site/search.html.j2", title="搜索", entries=self._all_entries())
+        self._page("practice.html", "site/practice.html.j2", title="练习")
+        self._page("404.html", "site/404.html.j2", title="找不到这一页")
+        for i, q in enumerate(self.questions):
+            prev = self.entries[self.questions[i - 1].id] if i > 0 else None
+            nxt = self.entries[self.questions[i + 1].id] if i + 1 < len(self.questions) else None
+            self._question(q, prev, nxt)
+        for c in self.bank.chapters:
+            entries = [self.entries[q.id] for q in c.questions]
+            self._page(
+                chapter_path(c.slug),
+                "site/chapter.html.j2",
+                title=self._chapter_label(c),
+                chapter=c,
+                entries=entries,
+            )
+        for company in self.companies:
+            entries = [self.entries[q.id] for q in self.questions if company in q.companies]
+            self._page(
+                company_path(company.slug),
+                "site/company.html.j2",
+                title=f"{company.name}的面试题",
+                company=company,
+                entries=entries,
+            )
+        for info in self.tags.values():
+            self._page(tag_path(info.tag), "site/tag.html.j2", title=f"标签 {info.tag}", info=info)
+        return dict(sorted(self.files.items()))
+
+    # ---- pages ------------------------------------------------------------------------------
+
+    def _page(self, rel: str, template: str, title: str, **context: object) -> None:
+        root = "../" * rel.count("/")
+        text = render(
+            template,
+            site=self._site(),
+            root=root,
+            page_title=title,
+            assets=self.asset_url,
+            links=Links(root),
+            **context,
+        )
+        self.files[rel] = text.encode("utf-8")
+
+    def _question(self, q: Question, prev: Entry | None, nxt: Entry | None) -> None:
+        rel = question_path(q.id)
+        root = "../" * rel.count("/")
+        math = PageMath(self.cache)
+        entry = self.entries[q.id]
+        title = Markup(inline_html(q.html.title_html, math))
+        answer = Markup(answer_html(q.html.answer_html, math, root))
+        formulas = [
+            (f.name, Markup(math.fragment(span)))
+            for f, span in zip(q.formulas, q.html.formulas_html, strict=True)
+        ]
+        self._page(
+            rel,
+            "site/question.html.j2",
+            title=f"{entry.number} {_text(q.title)}",
+            q=q,
+            entry=entry,
+            title_html=title,
+            answer_html=answer,
+            formulas=formulas,
+            prev=prev,
+            next=nxt,
+            source_file=q.path.relative_to(self.bank.root).as_posix(),
+        )
+
+    # ---- data the templates show ------------------------------------------------------------
+
+    def _site(self) -> dict[str, object]:
+        bank = self.bank
+        return {
+            "title": bank.title,
+            "description": bank.config.description,
+            "author": bank.config.author,
+            "language": bank.config.language,
+            "updated": datetime.fromtimestamp(bank.timestamp, UTC).strftime("%Y-%m-%d"),
+            "count": len(self.questions),
+            "formula_count": sum(len(q.formulas) for q in self.questions),
+            "chapters": bank.chapters,
+            "chapter_label": self._chapter_label,
+            "companies": [(c, sum(c in q.companies for q in self.questions)) for c in self.companies],
+            "tags": self.tags,
+            "top_tags": [t for t in self.tags.values() if "/" not in t.tag],
+            "difficulty": DIFFICULTY,
+        }
+
+    def _entry(self, q: Question) -> Entry:
+        math = PageMath(self.cache)
+        return Entry(
+            id=q.id,
+            number=self.numbers[q.id],
+            title_html=Markup(inline_html(q.html.title_html, math)),
+            chapter=self.chapters[q.chapter_slug],
+            companies=q.companies,
+            tags=tuple(q.tags),
+            difficulty=q.meta.difficulty or "",
+        )
+
+    def _all_entries(self) -> list[Entry]:
+        return [self.entries[q.id] for q in self.questions]
+
+    def _chapter_counts(self) -> list[tuple[Chapter, int]]:
+        return [(c, len(c.questions)) for c in self.bank.chapters]
+
+    @staticmethod
+    def _chapter_label(chapter: Chapter) -> str:
+        return f"第 {chapter.number} 章 {chapter.title}"
+
+    def _tags(self) -> dict[str, TagInfo]:
+        members: dict[str, list[Entry]] = {}
+        for q in self.questions:
+            for tag in expand_tags(q.tags):
+                members.setdefault(tag, []).append(self.entries[q.id])
+        out: dict[str, TagInfo] = {}
+        for tag in sorted(members):
+            children = tuple(
+                t for t in sorted(members) if t.startswith(tag + "/") and "/" not in t[len(tag) + 1 :]
+            )
+            top = tag.split("/")[0]
+            out[tag] = TagInfo(tag, self.bank.tags.get(top, ""), tuple(members[tag]), children)
+        return out
+
+
+@dataclass(frozen=True)
+class Links:
+    """URLs of the site's pages as seen from one page."""
+
+    root: str
+
+    def question(self, qid: str) -> str:
+        return self.root + question_path(qid)
+
+    def chapter(self, slug: str) -> str:
+        return self.root + chapter_path(slug)
+
+    def company(self, slug: str) -> str:
+        return self.root + company_path(slug)
+
+    def tag(self, tag: str) -> str:
+        return self.root + tag_path(tag)
+
+    def page(self, name: str) -> str:
+        return self.root + name
+
+    def practice(self, **params: str) -> str:
+        return self.root + "practice.html" + _query(params)
+
+    def search(self, **params: str) -> str:
+        return self.root + "search.html" + _query(params)
+
+
+def _query(params: dict[str, str]) -> str:
+    pairs = [f"{k}={quote(v, safe='/')}" for k, v in sorted(params.items()) if v]
+    return "?" + "&".join(pairs) if pairs else ""
+
+
+def _text(markdown_title: str) -> str:
+    """A question's title for <title>: the Markdown without emphasis marks; math keeps its TeX."""
+    return markdown_title.replace("**", "").replace("`", "")
+
+
+def site_root(out_dir: Path, variant: str) -> Path:
+    """build/site/ for the whole bank, build/site/<variant>/ for a filtered one."""
+    return out_dir / variant if variant else out_dir

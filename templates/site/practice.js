@@ -1,0 +1,219 @@
+/* Practice mode: walk the questions of a filtered set in random order; the answer shows on a
+   key press or a tap. The set is the same as the search page's for the same URL parameters.
+   Each question is read from its own page (q/<id>.html), so the practice page stays small.
+   ?seed=N gives a repeatable order (for a study group, and for tests). */
+(function () {
+  "use strict";
+
+  var S = window.QBankSearch;
+
+  /* mulberry32: a small seeded generator; without a seed the order differs on every visit. */
+  function generator(seed) {
+    if (seed === null) return Math.random;
+    var a = seed >>> 0;
+    return function () {
+      a = (a + 0x6d2b79f5) >>> 0;
+      var t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  function shuffle(list, random) {
+    var out = list.slice();
+    for (var i = out.length - 1; i > 0; i--) {
+      var j = Math.floor(random() * (i + 1));
+      var tmp = out[i];
+      out[i] = out[j];
+      out[j] = tmp;
+    }
+    return out;
+  }
+
+  function el(id) {
+    return document.getElementById(id);
+  }
+
+  function start() {
+    var section = el("practice");
+    var filterForm = el("scope");
+    if (!section || !filterForm || !S) return;
+    var params = new URLSearchParams(location.search);
+    var state = S.readState(params);
+    var seedText = params.get("seed");
+    var random = generator(seedText !== null && /^\d+$/.test(seedText) ? Number(seedText) : null);
+    var order = [];
+    var position = 0;
+    var pages = {};
+    var index = null;
+    var parser = new DOMParser();
+
+    var title = el("practice-title");
+    var number = el("practice-number");
+    var meta = el("practice-meta");
+    var answer = el("practice-answer");
+    var body = el("practice-answer-body");
+    var reveal = el("practice-reveal");
+    var prev = el("practice-prev");
+    var next = el("practice-next");
+    var progress = el("practice-progress");
+    var open = el("practice-open");
+    var empty = el("practice-empty");
+    var scopeLabel = el("scope-label");
+
+    function scopeText() {
+      var parts = [];
+      if (state.q) parts.push("“" + state.q + "”");
+      S.FACETS.forEach(function (name) {
+        var select = document.getElementById(filterForm.id + "-" + name);
+        if (state[name] && select && select.selectedIndex > 0) {
+          parts.push(select.options[select.selectedIndex].text.replace(/（\d+）$/, "").trim());
+        }
+      });
+      return parts.length ? parts.join(" · ") : "全部题目";
+    }
+
+    /* The question page's parts, with links and images made relative to this page. */
+    function load(id) {
+      if (!pages[id]) {
+        var url = new URL("q/" + encodeURIComponent(id) + ".html", location.href);
+        pages[id] = fetch(url).then(function (response) {
+          if (!response.ok) throw new Error("q/" + id + ".html: HTTP " + response.status);
+          return response.text().then(function (text) {
+            var doc = parser.parseFromString(text, "text/html");
+            var nodes = doc.querySelectorAll("[src], [href]");
+            for (var i = 0; i < nodes.length; i++) {
+              var attr = nodes[i].hasAttribute("src") ? "src" : "href";
+              var value = nodes[i].getAttribute(attr);
+              if (value && value.charAt(0) !== "#") nodes[i].setAttribute(attr, new URL(value, url).href);
+            }
+            var formulas = doc.getElementById("formulas");
+            if (formulas) formulas.removeAttribute("id");
+            return {
+              title: doc.getElementById("question-title").innerHTML,
+              meta: doc.getElementById("question-meta"),
+              answer: doc.getElementById("answer").innerHTML,
+              formulas: formulas ? formulas.outerHTML : ""
+            };
+          });
+        });
+      }
+      return pages[id];
+    }
+
+    function show(focus) {
+      var doc = index.docs[order[position]];
+      var id = doc.id;
+      progress.textContent = "第 " + (position + 1) + " / " + order.length + " 题";
+      number.textContent = "第 " + doc.n + " 题";
+      open.setAttribute("href", "q/" + encodeURIComponent(id) + ".html");
+      answer.hidden = true;
+      reveal.setAttribute("aria-expanded", "false");
+      reveal.disabled = false;
+      prev.disabled = position === 0;
+      next.disabled = position + 1 >= order.length;
+      section.setAttribute("data-question", id);
+      return load(id).then(
+        function (page) {
+          if (index.docs[order[position]].id !== id) return; // moved on meanwhile
+          title.innerHTML = page.title;
+          meta.innerHTML = "";
+          var badges = page.meta.querySelectorAll(".badge");
+          for (var i = 0; i < badges.length; i++) {
+            var badge = document.createElement("span");
+            badge.className = badges[i].className;
+            badge.textContent = badges[i].textContent;
+            meta.appendChild(badge);
+          }
+          body.innerHTML = page.answer + page.formulas;
+          // Formula boxes carry an h2 on the question page; here they sit below the question's h2.
+          var heads = body.querySelectorAll("h2");
+          for (var h = 0; h < heads.length; h++) {
+            var h3 = document.createElement("h3");
+            h3.innerHTML = heads[h].innerHTML;
+            heads[h].parentNode.replaceChild(h3, heads[h]);
+          }
+          section.setAttribute("data-loaded", id);
+          if (focus) title.focus();
+        },
+        function (error) {
+          title.textContent = "这道题没能载入（" + error.message + "）";
+        }
+      );
+    }
+
+    function showAnswer() {
+      if (!answer.hidden) return;
+      answer.hidden = false;
+      reveal.setAttribute("aria-expanded", "true");
+      reveal.disabled = true;
+      if (window.QBankSite) window.QBankSite.focusableScrollers();
+    }
+
+    function go(step) {
+      var target = position + step;
+      if (target < 0 || target >= order.length) return;
+      position = target;
+      show(true);
+    }
+
+    function restart() {
+      var chosen = S.select(index, state);
+      order = shuffle(chosen, random);
+      position = 0;
+      scopeLabel.textContent = scopeText();
+      empty.hidden = order.length > 0;
+      section.hidden = order.length === 0;
+      history.replaceState(
+        null,
+        "",
+        location.pathname + S.stateQuery(state, seedText !== null ? { seed: seedText } : null)
+      );
+      if (order.length) show(false);
+    }
+
+    reveal.addEventListener("click", showAnswer);
+    prev.addEventListener("click", function () {
+      go(-1);
+    });
+    next.addEventListener("click", function () {
+      go(1);
+    });
+    el("practice-shuffle").addEventListener("click", restart);
+
+    document.addEventListener("keydown", function (event) {
+      if (event.altKey || event.ctrlKey || event.metaKey || section.hidden) return;
+      var target = event.target;
+      var tag = target && target.tagName;
+      if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA" || tag === "SUMMARY") return;
+      var control = tag === "BUTTON" || tag === "A";
+      if ((event.key === " " || event.key === "Enter") && !control) {
+        event.preventDefault();
+        showAnswer();
+      } else if (event.key === "ArrowRight" || event.key === "j") {
+        event.preventDefault();
+        go(1);
+      } else if (event.key === "ArrowLeft" || event.key === "k") {
+        event.preventDefault();
+        go(-1);
+      }
+    });
+
+    S.loadIndex("search-index.json").then(
+      function (loaded) {
+        index = loaded;
+        S.bindForm(filterForm, state, restart);
+        restart();
+        document.body.setAttribute("data-practice-ready", "true");
+      },
+      function (error) {
+        empty.hidden = false;
+        empty.textContent = "题目索引没能载入（" + error.message + "）：请通过网页服务器打开本站。";
+      }
+    );
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
