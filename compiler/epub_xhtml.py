@@ -24,11 +24,15 @@ from compiler.mathsvg import math_svg
 # ziamath sizes formulas in px; 16 px = 1 em, so converting to em lets formulas follow the reader's font size.
 MATH_PX = 16.0
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
 _SVG_TAG = re.compile(r"<svg\b[^>]*>")
 _SIZE_ATTR = re.compile(r'\b(width|height)="([\d.]+)"')
 _VALIGN = re.compile(r"vertical-align: -([\d.]+)px")
 _BLACK = re.compile(r'\b(fill|stroke)="(?:black|#000000|#000)"')
+_GEOMETRY = re.compile(r'\s(d|x|y|width|height|viewBox)="([^"]*)"')
+_DECIMAL = re.compile(r"-?\d+\.\d{3,}")
+_LABEL = re.compile(r'aria-label="([^"]*)"')
 
 
 def epub_image_name(asset_name: str) -> str:
@@ -40,9 +44,10 @@ def epub_image_name(asset_name: str) -> str:
     return f"figure-{digest}{suffix}"
 
 
-def to_xhtml(fragment: str, image_href: Mapping[str, str]) -> str:
+def to_xhtml(fragment: str, image_href: Mapping[str, str], heading_shift: int = 0) -> str:
     """A sanitised HTML fragment as an XHTML fragment: images point into the EPUB, lone images
-    become captioned figures, tables can scroll sideways, links that cannot work offline are unwrapped."""
+    become captioned figures, tables can scroll sideways, links that cannot work offline are unwrapped,
+    headings move `heading_shift` levels down (an answer's `##` sits below its question's h2)."""
     if not fragment.strip():
         return ""
     parts = lxml.html.fragments_fromstring(fragment)
@@ -55,6 +60,8 @@ def to_xhtml(fragment: str, image_href: Mapping[str, str]) -> str:
     _fix_images(holder, image_href)
     _wrap_tables(holder)
     _unwrap_dead_links(holder)
+    _open_empty_elements(holder)
+    _shift_headings(holder, heading_shift)
     out = [html.escape(holder.text or "", quote=False)]
     out.extend(etree.tostring(child, encoding="unicode", method="xml", with_tail=True) for child in holder)
     return "".join(out)
@@ -88,6 +95,21 @@ def _fix_images(holder: lxml.html.HtmlElement, image_href: Mapping[str, str]) ->
             parent.append(caption)
 
 
+def _shift_headings(holder: lxml.html.HtmlElement, shift: int) -> None:
+    if shift <= 0:
+        return
+    for el in holder.iter("h1", "h2", "h3", "h4", "h5", "h6"):
+        el.tag = f"h{min(6, int(el.tag[1]) + shift)}"
+
+
+def _open_empty_elements(holder: lxml.html.HtmlElement) -> None:
+    """`<td></td>`, not `<td/>`: a reader that parses the page as HTML (some do) takes `<td/>` and
+    `<span/>` for start tags and nests everything after them."""
+    for el in holder.iter():
+        if el is not holder and el.tag not in _VOID and len(el) == 0 and el.text is None:
+            el.text = ""
+
+
 def _wrap_tables(holder: lxml.html.HtmlElement) -> None:
     for table in list(holder.iter("table")):
         parent = table.getparent()
@@ -112,8 +134,8 @@ def _unwrap_dead_links(holder: lxml.html.HtmlElement) -> None:
 
 
 class MathRenderer:
-    """Turns math spans of one page into SVG or MathML. One instance per page: SVG ids get a prefix
-    unique within the page."""
+    """Turns math spans into SVG or MathML. One instance per chapter: every formula gets its own SVG
+    id prefix, so ids stay unique on every page of the chapter."""
 
     def __init__(self, cache: Cache, mathml: Mapping[Math, str] | None = None) -> None:
         self.cache = cache
@@ -132,15 +154,25 @@ class MathRenderer:
 
 
 def svg_for_epub(svg: str, size_px: float) -> str:
-    """ziamath's SVG, sized in em (it follows the reader's font size) and drawn in `currentColor`
-    (it follows the reader's text colour, night mode included)."""
+    """ziamath's SVG, sized in em (it follows the reader's font size), drawn in `currentColor` (it
+    follows the reader's text colour, night mode included), with coordinates rounded to 1/100 px:
+    invisible at any zoom, and it takes a seventh off the largest pages."""
     svg = _BLACK.sub(r'\1="currentColor"', svg)
     head = _SVG_TAG.search(svg)
     if head is None:
         return svg
     tag = _SIZE_ATTR.sub(lambda m: f'{m.group(1)}="{float(m.group(2)) / size_px:.3f}em"', head.group(0))
     tag = _VALIGN.sub(lambda m: f"vertical-align: -{float(m.group(1)) / size_px:.3f}em", tag)
-    return svg[: head.start()] + tag + svg[head.end() :]
+    tag = _LABEL.sub(lambda m: 'aria-label="' + " ".join(m.group(1).split()) + '"', tag)
+    body = _GEOMETRY.sub(
+        lambda m: f' {m.group(1)}="' + _DECIMAL.sub(_round, m.group(2)) + '"', svg[head.end() :]
+    )
+    return svg[: head.start()] + tag + body
+
+
+def _round(m: re.Match[str]) -> str:
+    text = f"{float(m.group(0)):.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def _mathml_markup(math: Math, mathml: Mapping[Math, str]) -> str:
@@ -183,4 +215,3 @@ def page_properties(root: etree._Element) -> list[str]:
     if uses(root, SVG_NS, "svg"):
         props.append("svg")
     return props
-

@@ -26,8 +26,12 @@ from compiler.sanitize import sanitize
 
 PANDOC_FROM = "markdown-raw_tex-auto_identifiers-implicit_figures+tex_math_dollars"
 PANDOC_ARGS = ["--mathjax", "--wrap=none", "--syntax-highlighting=tango"]
-RENDER_VERSION = "1"  # bump when the HTML produced for the same Markdown changes
-_MARKER = re.compile(r'<div id="qbank-(\d+)-(title|answer)">\n?')
+RENDER_VERSION = "2"  # bump when the HTML produced for the same Markdown changes
+_MARKER = re.compile(r'<div id="qbank-(\d+)-(title|answer)">\n?(?:<!-- qbank -->\n?)?')
+# First in every fenced div: pandoc 3 turns a div that starts with a heading into a section and moves
+# the div's id onto the heading, so an answer starting with `## ...` would lose its marker and be
+# glued to the title. A comment keeps the heading from being first; `_MARKER` swallows it again.
+_GUARD = "<!-- qbank -->\n"
 _IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")')
 
 # Counts pandoc processes: tests assert that it does not grow with the bank.
@@ -113,7 +117,7 @@ def _render_batch(questions: list[Question], indexes: list[int]) -> dict[int, tu
     parts = []
     for q, i in zip(questions, indexes, strict=True):
         for kind, md in (("title", q.title), ("answer", q.answer)):
-            parts.append(f"::::::::::: {{#qbank-{i}-{kind}}}\n{md}\n\n:::::::::::\n")
+            parts.append(f"::::::::::: {{#qbank-{i}-{kind}}}\n{_GUARD}{md}\n\n:::::::::::\n")
     out = run_pandoc("\n".join(parts), PANDOC_ARGS)
     found = _split(out)
     result: dict[int, tuple[str, str]] = {}
@@ -124,8 +128,8 @@ def _render_batch(questions: list[Question], indexes: list[int]) -> dict[int, tu
             # Markup that swallowed the following divs (an unclosed code fence): render alone.
             single = _split(
                 run_pandoc(
-                    f"::: {{#qbank-{i}-title}}\n{q.title}\n:::\n\n"
-                    f"::: {{#qbank-{i}-answer}}\n{q.answer}\n\n:::\n",
+                    f"::: {{#qbank-{i}-title}}\n{_GUARD}{q.title}\n:::\n\n"
+                    f"::: {{#qbank-{i}-answer}}\n{_GUARD}{q.answer}\n\n:::\n",
                     PANDOC_ARGS,
                 )
             )
@@ -181,7 +185,11 @@ def _resolve_images(
                 "download the image into source/figures/ and reference it by a relative path",
             )
             return m.group(1) + m.group(3)
-        target = (q.path.parent / unquote(parts.path)).resolve()
+        try:
+            target = (q.path.parent / unquote(parts.path)).resolve()
+        except (OSError, ValueError):  # a NUL byte, a path too long for the system
+            diags.error(locate(src), f"image path '{_short(src)}' is not a valid file name")
+            return m.group(1) + m.group(3)
         if not target.is_relative_to(root.resolve()):
             diags.error(
                 locate(src),

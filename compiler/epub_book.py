@@ -1,0 +1,468 @@
+"""The EPUB's contents, independent of how they are packaged: every page rendered from
+templates/epub/, the cover, the stylesheet, the images and the metadata.
+
+Reading order: cover, title page, table of contents (the navigation document), one page per
+chapter (each question a heading with the anchor `q-<id>`), the index by company and by tag.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import unicodedata
+import uuid
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from markupsafe import Markup
+
+from compiler.cache import Cache
+from compiler.epub_xhtml import (
+    MathRenderer,
+    check_well_formed,
+    epub_image_name,
+    page_properties,
+    plain_text,
+    to_xhtml,
+)
+from compiler.mathforms import Math, find_math
+from compiler.model import Bank, Chapter, Question
+from compiler.render import mathml_for
+from compiler.templating import asset, render
+
+STYLESHEET = "style/book.css"
+COVER_IMAGE = "images/cover.svg"
+NAV_PAGE = "nav.xhtml"
+INDEX_PAGE = "index.xhtml"
+PART_BYTES = 280_000  # split a chapter between questions beyond this size (see `_chapter`)
+UUID_NAMESPACE = uuid.UUID("6f6c1a4e-2b1d-5c55-9d1e-7a1b0c9e3f10")  # fixed: identifiers never change
+DIFFICULTY = {"easy": "简单", "medium": "中等", "hard": "困难"}
+# Types every EPUB 3 reader must support (core media types); anything else needs a fallback.
+CORE_IMAGE_TYPES = {"image/svg+xml", "image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str
+    text: str
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    anchor: str
+    href: str
+    number: str
+    title: Markup
+    title_text: str
+    answer: Markup
+    formulas: tuple[tuple[str, Markup], ...]
+    companies: tuple[Link, ...]
+    tags: tuple[Link, ...]
+    difficulty: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ChapterView:
+    file: str
+    anchor: str
+    number: int
+    title: str
+    questions: tuple[QuestionView, ...]
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    anchor: str
+    label: str
+    note: str
+    questions: tuple[Link, ...]
+    children: tuple[IndexEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class Page:
+    """One XHTML content document, already checked to be well-formed."""
+
+    file: str
+    uid: str
+    title: str
+    content: bytes
+    properties: tuple[str, ...]
+    linear: bool = True
+
+
+@dataclass(frozen=True)
+class Resource:
+    file: str
+    uid: str
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Book:
+    identifier: str
+    title: str
+    language: str
+    author: str
+    description: str
+    modified: datetime
+    spine: tuple[Page, ...]  # reading order; includes the navigation document
+    nav: Page
+    ncx: bytes
+    cover: Resource
+    resources: tuple[Resource, ...]  # stylesheet, figures
+    accessibility: tuple[tuple[str, str], ...]  # (property, value) for <meta property=...>
+    guide: tuple[tuple[str, str, str], ...]  # (type, title, href) for readers of EPUB 2
+
+
+# ---- names and anchors ---------------------------------------------------------------------------
+
+
+def book_identifier(bank: Bank) -> str:
+    """Stable across builds, distinct per filtered variant: readers keep notes and positions per book."""
+    return f"urn:uuid:{uuid.uuid5(UUID_NAMESPACE, bank.stem)}"
+
+
+def question_anchor(q: Question) -> str:
+    return f"q-{q.id}"
+
+
+def chapter_file(chapter: Chapter, part: int = 0) -> str:
+    return f"{chapter.slug}.xhtml" if part == 0 else f"{chapter.slug}-{part + 1}.xhtml"
+
+
+def tag_anchor(tag: str) -> str:
+    return "tag-" + tag.replace("/", ".")  # '.' never occurs in a tag, so the anchor is unique
+
+
+def company_anchor(slug: str) -> str:
+    return f"company-{slug}"
+
+
+# ---- building ------------------------------------------------------------------------------------
+
+
+def build_book(bank: Bank, cache: Cache) -> Book:
+    lang = bank.config.language
+    use_mathml = bank.config.outputs.epub.math == "mathml"
+    mathml = mathml_for(_all_math(bank), cache) if use_mathml else None
+    images = _images(bank)
+    image_href = {name: res.file for name, res in images.items()}
+    chapter_pages: list[Page] = []
+    chapters: list[ChapterView] = []
+    for chapter in bank.chapters:
+        view, pages = _chapter(chapter, MathRenderer(cache, mathml), image_href, lang)
+        chapters.append(view)
+        chapter_pages.extend(pages)
+    index = _index(bank, chapters)
+    counts = _counts(bank)
+    first = chapters[0].file
+    cover_page, title_page = _front_pages(bank, counts, chapters)
+    nav = _page(
+        NAV_PAGE, "nav", "目录", "epub/nav.xhtml.j2", lang, chapters=chapters, index=index, first=first
+    )
+    index_page = _page(INDEX_PAGE, "index", "索引", "epub/index.xhtml.j2", lang, index=index)
+    identifier = book_identifier(bank)
+    css = Resource(STYLESHEET, "css", "text/css", asset("epub/book.css").encode("utf-8"))
+    return Book(
+        identifier=identifier,
+        title=bank.title,
+        language=lang,
+        author=bank.config.author,
+        description=bank.config.description,
+        modified=_utc(bank.timestamp),
+        spine=(cover_page, title_page, nav, *chapter_pages, index_page),
+        nav=nav,
+        ncx=_ncx(bank, identifier, chapters),
+        cover=Resource(COVER_IMAGE, "cover-image", "image/svg+xml", _cover_svg(bank, counts)),
+        resources=(css, *images.values()),
+        accessibility=_accessibility(bank, use_mathml),
+        guide=(
+            ("cover", "封面", cover_page.file),
+            ("toc", "目录", NAV_PAGE),
+            ("text", "正文", first),
+            ("index", "索引", INDEX_PAGE),
+        ),
+    )
+
+
+def _front_pages(bank: Bank, counts: dict[str, int], chapters: list[ChapterView]) -> tuple[Page, Page]:
+    lang = bank.config.language
+    cover = _page(
+        "cover.xhtml",
+        "cover",
+        bank.title,
+        "epub/cover.xhtml.j2",
+        lang,
+        image=COVER_IMAGE,
+        book_title=bank.title,
+    )
+    title = _page(
+        "title.xhtml",
+        "title-page",
+        bank.title,
+        "epub/title.xhtml.j2",
+        lang,
+        bank=bank,
+        counts=counts,
+        chapters=chapters,
+        updated=_utc(bank.timestamp).strftime("%Y-%m-%d"),
+    )
+    return cover, title
+
+
+def _ncx(bank: Bank, identifier: str, chapters: list[ChapterView]) -> bytes:
+    """The EPUB 2 table of contents, for readers that do not read the navigation document."""
+    text = render(
+        "epub/toc.ncx.j2",
+        identifier=identifier,
+        title=bank.title,
+        author=bank.config.author,
+        lang=bank.config.language,
+        chapters=chapters,
+        index_page=INDEX_PAGE,
+    )
+    check_well_formed("toc.ncx", text)
+    return text.encode("utf-8")
+
+
+def _utc(timestamp: int) -> datetime:
+    """Naive UTC: ebooklib formats it with a literal 'Z'."""
+    return datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None)
+
+
+def _page(file: str, uid: str, title: str, template: str, lang: str, **context: object) -> Page:
+    text = render(template, lang=lang, page_title=title, stylesheet=STYLESHEET, **context)
+    root = check_well_formed(file, text)
+    return Page(file, uid, title, text.encode("utf-8"), tuple(page_properties(root)))
+
+
+def _all_math(bank: Bank) -> list[Math]:
+    return [
+        m
+        for q in bank.questions
+        for fragment in (q.html.title_html, q.html.answer_html, *q.html.formulas_html)
+        for m in find_math(fragment)
+    ]
+
+
+def _images(bank: Bank) -> dict[str, Resource]:
+    """The figures, under images/, keyed by asset name; only the ones this (filtered) bank uses."""
+    used = sorted({a.name for q in bank.questions for a in q.assets})
+    out: dict[str, Resource] = {}
+    taken: dict[str, str] = {}
+    for n, name in enumerate(used, start=1):
+        path = bank.assets[name].path
+        media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if media_type not in CORE_IMAGE_TYPES:
+            raise ValueError(
+                f"figure {path} is {media_type}, which EPUB readers need not support: "
+                "convert it to SVG, PNG or JPEG"
+            )
+        file = f"images/{epub_image_name(name)}"
+        if file in taken:
+            raise ValueError(f"figures '{taken[file]}' and '{name}' map to the same EPUB file {file}")
+        taken[file] = name
+        out[name] = Resource(file, f"img-{n:03d}", media_type, path.read_bytes())
+    return out
+
+
+def _chapter(
+    chapter: Chapter, renderer: MathRenderer, image_href: dict[str, str], lang: str
+) -> tuple[ChapterView, list[Page]]:
+    """A chapter's view and its pages. A chapter whose pages would exceed `PART_BYTES` is split
+    between questions into several files: readers paginate a large file slowly (SVG formulas make
+    files large) and some refuse files over about 300 KB."""
+    views = [_question_view(q, chapter, renderer, image_href) for q in chapter.questions]
+    sections = [Markup(render("epub/question.xhtml.j2", q=v)) for v in views]
+    parts: list[list[int]] = [[]]
+    size = 0
+    for n, section in enumerate(sections):
+        grown = size + len(section.encode("utf-8"))
+        if parts[-1] and grown > PART_BYTES:
+            parts.append([])
+            grown = len(section.encode("utf-8"))
+        parts[-1].append(n)
+        size = grown
+    files = [chapter_file(chapter, n) for n in range(len(parts))]
+    for file, members in zip(files, parts, strict=True):
+        for n in members:
+            views[n] = replace(views[n], href=f"{file}#{views[n].anchor}")
+    view = ChapterView(files[0], f"chapter-{chapter.slug}", chapter.number, chapter.title, tuple(views))
+    title = f"第 {chapter.number} 章 {chapter.title}"
+    pages = [
+        _page(
+            file,
+            f"chapter-{chapter.slug}" + (f"-{n + 1}" if n else ""),
+            title + (f"（{n + 1}）" if n else ""),
+            "epub/chapter.xhtml.j2",
+            lang,
+            chapter=view,
+            first=n == 0,
+            sections=[sections[i] for i in members],
+        )
+        for n, (file, members) in enumerate(zip(files, parts, strict=True))
+    ]
+    return view, pages
+
+
+def _question_view(
+    q: Question, chapter: Chapter, renderer: MathRenderer, image_href: dict[str, str]
+) -> QuestionView:
+    return QuestionView(
+        anchor=question_anchor(q),
+        href="",  # set once the chapter is split into files
+        number=f"{chapter.number}.{q.number}",
+        title=Markup(renderer.page(to_xhtml(q.html.title_html, image_href))),
+        title_text=plain_text(q.html.title_html) or q.id,
+        answer=Markup(renderer.page(to_xhtml(q.html.answer_html, image_href, heading_shift=1))),
+        formulas=tuple(
+            (f.name, Markup(renderer.page(to_xhtml(fragment, image_href))))
+            for f, fragment in zip(q.formulas, q.html.formulas_html, strict=True)
+        ),
+        companies=tuple(Link(f"{INDEX_PAGE}#{company_anchor(c.slug)}", c.name) for c in q.companies),
+        tags=tuple(Link(f"{INDEX_PAGE}#{tag_anchor(t)}", t) for t in q.tags),
+        difficulty=DIFFICULTY.get(q.meta.difficulty or "", ""),
+        source=q.meta.source or "",
+    )
+
+
+def _index(bank: Bank, chapters: list[ChapterView]) -> dict[str, tuple[IndexEntry, ...]]:
+    """Index entries by company (in companies.yaml order) and by tag (tags.yaml order, then by path)."""
+    views = {v.anchor: v for c in chapters for v in c.questions}
+
+    def links(questions: list[Question]) -> tuple[Link, ...]:
+        shown = [views[question_anchor(q)] for q in questions]
+        return tuple(Link(v.href, f"{v.number} {v.title_text}") for v in shown)
+
+    questions = bank.questions
+    companies = tuple(
+        IndexEntry(company_anchor(c.slug), c.name, f"{len(members)} 题", links(members))
+        for c in bank.companies
+        if (members := [q for q in questions if c in q.companies])
+    )
+    exact: dict[str, list[Question]] = {}
+    for q in questions:
+        for t in q.tags:
+            exact.setdefault(t, []).append(q)
+    order = {top: n for n, top in enumerate(bank.tags)}
+    tops = sorted({t.split("/")[0] for t in exact}, key=lambda top: (order.get(top, len(order)), top))
+    tags = []
+    for top in tops:
+        children = tuple(
+            IndexEntry(tag_anchor(t), t, f"{len(exact[t])} 题", links(exact[t]))
+            for t in sorted(exact)
+            if t.startswith(top + "/")
+        )
+        tags.append(
+            IndexEntry(tag_anchor(top), top, bank.tags.get(top, ""), links(exact.get(top, [])), children)
+        )
+    return {"companies": companies, "tags": tuple(tags)}
+
+
+def _counts(bank: Bank) -> dict[str, int]:
+    questions = bank.questions
+    return {
+        "chapters": len(bank.chapters),
+        "questions": len(questions),
+        "formulas": sum(len(q.formulas) for q in questions),
+        "companies": len({c.slug for q in questions for c in q.companies}),
+        "company_questions": sum(1 for q in questions if q.companies),
+        "figures": len({a.name for q in questions for a in q.assets}),
+    }
+
+
+def _accessibility(bank: Bank, use_mathml: bool) -> tuple[tuple[str, str], ...]:
+    has_images = any(q.assets for q in bank.questions)
+    has_math = bool(_all_math(bank))
+    visual = has_images or (has_math and not use_mathml)
+    meta: list[tuple[str, str]] = [("schema:accessMode", "textual")]
+    if visual:
+        meta.append(("schema:accessMode", "visual"))
+    meta.append(("schema:accessModeSufficient", "textual"))
+    if visual:
+        meta.append(("schema:accessModeSufficient", "textual,visual"))
+    features = ["structuralNavigation", "tableOfContents", "index", "readingOrder", "displayTransformability"]
+    if has_images or (has_math and not use_mathml):
+        features.append("alternativeText")
+    if has_math:
+        features.append("MathML" if use_mathml else "describedMath")
+    meta.extend(("schema:accessibilityFeature", f) for f in features)
+    meta.append(("schema:accessibilityHazard", "none"))
+    math_words = (
+        "公式为 MathML，朗读器可直接读出"
+        if use_mathml
+        else "公式为矢量图，每个公式都以其 LaTeX 源码作为替代文本"
+    )
+    meta.append(
+        (
+            "schema:accessibilitySummary",
+            "本书为可重排的文本，有章节与题目两级目录、按公司和标签的索引；"
+            f"插图均有替代文本，{math_words}；不依赖颜色传达信息，无闪烁、声音或动画。",
+        )
+    )
+    return tuple(meta)
+
+
+# ---- the cover ---------------------------------------------------------------------------------
+
+
+def _cover_svg(bank: Bank, counts: dict[str, int]) -> bytes:
+    """A cover image drawn from the title: no external image, the same bytes for the same bank."""
+    size, lines = _fit_title(bank.config.title)
+    text = render(
+        "epub/cover.svg.j2",
+        title=bank.title,
+        lines=lines,
+        size=size,
+        subtitle=_wrap(bank.filter_label, 480.0 / 30)[:2] if bank.filter_label else [],
+        author=bank.config.author,
+        counts=counts,
+    )
+    check_well_formed(COVER_IMAGE, text)
+    return text.encode("utf-8")
+
+
+def _text_width(text: str) -> float:
+    """Width in em: East Asian wide characters take one em, others about half."""
+    return sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.55 for ch in text)
+
+
+def _fit_title(title: str, width_px: float = 480.0) -> tuple[int, list[str]]:
+    """The largest font size at which the title fits in three lines, and those lines."""
+    for size in (72, 60, 52, 44, 38, 32):
+        lines = _wrap(title, width_px / size)
+        if len(lines) <= 3:
+            return size, lines
+    return 32, _wrap(title, width_px / 32)[:3]
+
+
+def _wrap(text: str, max_em: float) -> list[str]:
+    lines: list[str] = []
+    current = ""
+    for token in _tokens(text):
+        if current and _text_width(current + token) > max_em:
+            lines.append(current.rstrip())
+            current = token.lstrip()
+        else:
+            current += token
+    if current.strip():
+        lines.append(current.rstrip())
+    return lines or [text]
+
+
+def _tokens(text: str) -> list[str]:
+    """Break opportunities: between CJK characters, and at spaces between Latin words."""
+    tokens: list[str] = []
+    for ch in text:
+        wide = unicodedata.east_asian_width(ch) in "WF"
+        if tokens and not wide and not ch.isspace() and not _is_wide(tokens[-1][-1]):
+            tokens[-1] += ch
+        else:
+            tokens.append(ch)
+    return tokens
+
+
+def _is_wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in "WF" or ch.isspace()
