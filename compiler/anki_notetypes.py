@@ -67,6 +67,7 @@ FORMULA_TEMPLATE = TemplateSpec("公式", 1956283605, "formula-front.html", "for
 QA_MODEL_NAME = "面试题库 · 问答"
 FORMULA_MODEL_NAME = "面试题库 · 公式"
 CSS_FILE = "cards.css"
+FIT_MATH_FILE = "fit-math.html"  # appended to every back template
 
 
 def template_text(name: str) -> str:
@@ -84,7 +85,7 @@ def _template(spec: TemplateSpec) -> dict[str, object]:
         "name": spec.name,
         "id": spec.id,
         "qfmt": template_text(spec.front),
-        "afmt": template_text(spec.back),
+        "afmt": template_text(spec.back) + template_text(FIT_MATH_FILE),
     }
 
 

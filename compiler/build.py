@@ -9,9 +9,10 @@ import multiprocessing
 import os
 import traceback
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from compiler.backends import BACKENDS, BuildContext
@@ -128,27 +129,46 @@ def run_backend(name: str, bank: Bank, out: Path) -> BackendRun:
 
 def _run_backends(names: list[str], bank: Bank, out: Path, progress: Progress) -> list[BackendRun]:
     """Backends are independent: with several to run, they run in parallel processes (each
-    output is still produced by one process, so no byte depends on the scheduling)."""
-    if len(names) <= 1 or (os.cpu_count() or 1) < 2:
+    output is still produced by one process, so no byte depends on the scheduling).
+
+    One process per backend, which exits when its backend is done: if the build is killed, a
+    worker finishes its (atomic) writes and ends, holding the build lock until then, so the
+    next build waits for it instead of racing it."""
+    workers = min(len(names), os.cpu_count() or 1)
+    if workers <= 1:
         runs = []
         for name in names:
             with progress.step(f"{name}: building"):
                 runs.append(run_backend(name, bank, out))
         return runs
-    workers = min(len(names), os.cpu_count() or 1)
     context = multiprocessing.get_context("fork")
-    with (
-        progress.step(f"building {', '.join(names)} in {workers} processes"),
-        ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool,
-    ):
-        futures = [pool.submit(run_backend, name, bank, out) for name in names]
-        results = []
-        for name, future in zip(names, futures, strict=True):
-            try:
-                results.append(future.result())
-            except Exception as exc:  # the worker itself died
-                results.append(BackendRun(name, error=f"worker process failed: {exc}"))
-        return results
+    results: dict[str, BackendRun] = {}
+    running: dict[Connection, tuple[str, BaseProcess]] = {}
+    waiting = list(names)
+    with progress.step(f"building {', '.join(names)} in {workers} processes"):
+        while waiting or running:
+            while waiting and len(running) < workers:
+                name = waiting.pop(0)
+                receiver, sender = context.Pipe(duplex=False)
+                process = context.Process(target=_worker, args=(name, bank, out, sender), name=name)
+                process.start()
+                sender.close()
+                running[receiver] = (name, process)
+            for ready in wait(list(running)):
+                assert isinstance(ready, Connection)
+                name, finished = running.pop(ready)
+                try:
+                    results[name] = ready.recv()
+                except EOFError:  # the worker died without an answer
+                    results[name] = BackendRun(name, error=f"worker process ended with {finished.exitcode}")
+                finished.join()
+                ready.close()
+    return [results[name] for name in names]
+
+
+def _worker(name: str, bank: Bank, out: Path, sender: Connection) -> None:
+    sender.send(run_backend(name, bank, out))
+    sender.close()
 
 
 @contextmanager

@@ -1,17 +1,252 @@
-"""Anki backend (being written)."""
+"""Anki backend: build/anki/<stem>.apkg, a deck that updates in place and keeps review history.
+
+What keeps a user's history across updates (see GUIDE.md section 2):
+- every note's GUID comes from the bank's `guid_namespace` and the question id (formula notes:
+  and the formula's name), never from the content, so an edited answer updates its note;
+- the notetypes, their fields and templates have constant ids (compiler/anki_notetypes.py);
+- decks are matched by name: each deck id is derived from its name, and a filtered build
+  (`--company`, `--tag`, `--chapter`) uses the very same deck names as the full bank, so
+  importing both never creates a second deck tree;
+- notes and notetypes are stamped with the time of the last change to the bank or to the card
+  templates (`deck_timestamp`): Anki applies an update only when that time is newer.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import html
+import itertools
+import sqlite3
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+import genanki
+
+from compiler.anki_notetypes import FORMULA_MODEL_ID, formula_model, qa_model
+from compiler.anki_package import note_ids, package_bytes
 from compiler.backends.base import BuildContext
-from compiler.model import Bank
+from compiler.mathforms import Math, for_anki, replace_math
+from compiler.model import Bank, Chapter, Question
+from compiler.templating import TEMPLATES
+from compiler.timestamps import content_timestamp
+from schema.models import Formula
+
+FORMULA_DECK = "公式"  # sorts after the numbered chapter decks
+DIFFICULTY_LABELS = {"easy": "简单", "medium": "中等", "hard": "困难"}
+
+
+def deck_timestamp(bank: Bank) -> int:
+    """When the deck's content last changed: the bank's source or the Anki card templates.
+
+    A change to the CSS or templates must reach users too, and Anki only updates a notetype
+    whose timestamp is newer than its own copy; the templates' time follows the same rule as
+    the source's (`SOURCE_DATE_EPOCH`, else git, else file times).
+    """
+    return max(bank.timestamp, content_timestamp(TEMPLATES / "anki"))
+
+
+def deck_id(name: str) -> int:
+    """A constant id for a deck name (Anki matches decks by name; the id only has to be stable).
+
+    Kept below 2**53 so it survives any JSON reader, and above 1 (the Default deck).
+    """
+    digest = hashlib.sha256(f"qbank-deck:{name}".encode()).digest()
+    return (1 << 48) | int.from_bytes(digest[:6], "big")
+
+
+def deck_component(text: str) -> str:
+    """A deck name part: `::` separates levels in Anki, so it must not appear inside one."""
+    return " ".join(text.replace("::", ":").split())
+
+
+def tag_component(text: str) -> str:
+    """A tag part: Anki splits tags at whitespace, and `::` separates levels."""
+    return "_".join(text.replace("::", ":").split())
+
+
+def anki_html(fragment: str) -> str:
+    """Rendered HTML with its math in MathJax delimiters for Anki (`}}` split by `for_anki`)."""
+
+    def render(math: Math) -> str:
+        kind = "display" if math.display else "inline"
+        return f'<span class="math {kind}">{for_anki(math)}</span>'
+
+    return replace_math(fragment, render)
+
+
+def chapter_label(chapter: Chapter) -> str:
+    return f"{chapter.number:02d} {chapter.title}"
+
+
+@dataclass(frozen=True)
+class DeckNames:
+    root: str
+
+    def chapter(self, chapter: Chapter) -> str:
+        return f"{self.root}::{deck_component(chapter_label(chapter))}"
+
+    @property
+    def formulas(self) -> str:
+        return f"{self.root}::{FORMULA_DECK}"
+
+
+def formula_keys(formulas: list[Formula]) -> list[str]:
+    """What identifies each formula of a question: its name (reordering formulas keeps every
+    card's history). A name used twice in one question gets `#2`, `#3` ... in order."""
+    seen: dict[str, int] = {}
+    keys = []
+    for formula in formulas:
+        name = " ".join(formula.name.split())
+        seen[name] = seen.get(name, 0) + 1
+        keys.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return keys
+
+
+def formula_block(name: str, display_html: str) -> str:
+    return (
+        '<div class="qb-formula">'
+        f'<div class="qb-formula-name">{html.escape(name)}</div>'
+        f"{anki_html(display_html)}"
+        "</div>"
+    )
+
+
+def question_tags(q: Question, chapter: Chapter) -> list[str]:
+    """Hierarchical tags, for filtered decks: company::腾讯优图, topic::optimizer::adam, chapter::03."""
+    tags = [f"company::{tag_component(c.name)}" for c in q.companies]
+    tags += ["topic::" + "::".join(tag_component(p) for p in t.split("/")) for t in q.tags]
+    tags.append(f"chapter::{chapter.number:02d}")
+    if q.meta.difficulty:
+        tags.append(f"difficulty::{q.meta.difficulty}")
+    return sorted(set(tags))
+
+
+def difficulty_badge(q: Question) -> str:
+    level = q.meta.difficulty
+    if not level:
+        return ""
+    return f'<span class="qb-badge qb-difficulty qb-difficulty-{level}">{DIFFICULTY_LABELS[level]}</span>'
 
 
 class AnkiBackend:
     name: ClassVar[str] = "anki"
-    description: ClassVar[str] = "anki"
+    description: ClassVar[str] = "Anki deck: build/anki/<stem>.apkg (question and formula cards)"
 
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
-        raise NotImplementedError
+        options = bank.config.outputs.anki
+        names = DeckNames(deck_component(bank.config.title))  # not bank.title: filters share decks
+        decks = self._decks(bank, names, options.guid_namespace, options.formula_cards)
+        media = [asset.path for asset in bank.assets.values()]
+        data = package_bytes(decks, media, deck_timestamp(bank))
+        path = ctx.out_dir / f"{bank.stem}.apkg"
+        self._report_dropped_formulas(path, data, ctx)
+        counts = self._counts(decks)
+        ctx.note(
+            f"{path.name}: {counts[0]} question notes, {counts[1]} formula notes, {len(media)} media files"
+        )
+        return [ctx.write(path, data)]
+
+    def _decks(self, bank: Bank, names: DeckNames, namespace: str, with_formulas: bool) -> list[genanki.Deck]:
+        qa, fm = qa_model(), formula_model()
+        root = genanki.Deck(deck_id(names.root), names.root, description=_root_description(bank))
+        decks = [root]
+        formula_deck = genanki.Deck(deck_id(names.formulas), names.formulas, description=_FORMULA_DESCRIPTION)
+        position = itertools.count(1)
+        for chapter in bank.chapters:
+            deck = genanki.Deck(deck_id(names.chapter(chapter)), names.chapter(chapter))
+            for q in chapter.questions:
+                deck.add_note(self._question_note(qa, q, chapter, namespace, next(position)))
+                if with_formulas:
+                    for note in self._formula_notes(fm, q, chapter, namespace, position):
+                        formula_deck.add_note(note)
+            decks.append(deck)
+        if formula_deck.notes:
+            decks.append(formula_deck)
+        return decks
+
+    @staticmethod
+    def _question_note(
+        model: genanki.Model, q: Question, chapter: Chapter, namespace: str, due: int
+    ) -> genanki.Note:
+        formulas = "".join(
+            formula_block(f.name, span) for f, span in zip(q.formulas, q.html.formulas_html, strict=True)
+        )
+        companies = "".join(
+            f'<span class="qb-badge qb-company">{html.escape(c.name)}</span>' for c in q.companies
+        )
+        fields = [
+            q.id,
+            anki_html(q.html.title_html),
+            anki_html(q.html.answer_html),
+            formulas,
+            companies,
+            difficulty_badge(q),
+            html.escape(chapter_label(chapter)),
+            html.escape(q.meta.source or ""),
+        ]
+        return genanki.Note(
+            model=model,
+            fields=fields,
+            tags=[*question_tags(q, chapter), "kind::question"],
+            guid=genanki.guid_for(f"{namespace}:{q.id}"),
+            due=due,
+        )
+
+    @staticmethod
+    def _formula_notes(
+        model: genanki.Model, q: Question, chapter: Chapter, namespace: str, position: Iterator[int]
+    ) -> Iterator[genanki.Note]:
+        tags = [*question_tags(q, chapter), "kind::formula"]
+        keys = formula_keys(q.formulas)
+        for formula, key, span in zip(q.formulas, keys, q.html.formulas_html, strict=True):
+            fields = [
+                f"{q.id}/{key}",
+                html.escape(formula.name),
+                formula_block(formula.name, span),
+                anki_html(q.html.title_html),
+                html.escape(chapter_label(chapter)),
+            ]
+            yield genanki.Note(
+                model=model,
+                fields=fields,
+                tags=tags,
+                guid=genanki.guid_for(f"{namespace}:{q.id}:formula:{key}"),
+                due=next(position),
+            )
+
+    @staticmethod
+    def _counts(decks: list[genanki.Deck]) -> tuple[int, int]:
+        notes = [n for d in decks for n in d.notes]
+        formulas = sum(n.model.model_id == FORMULA_MODEL_ID for n in notes)
+        return len(notes) - formulas, formulas
+
+    @staticmethod
+    def _report_dropped_formulas(path: Path, data: bytes, ctx: BuildContext) -> None:
+        """Anki keeps notes the package no longer has: name formula notes that left this deck
+        (a renamed or removed formula). Removed questions are reported by the orchestrator."""
+        try:
+            before = note_ids(path.read_bytes()).get(FORMULA_MODEL_ID, [])
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, sqlite3.Error) as exc:
+            # no previous build, or a file that is not a package
+            if path.exists():
+                ctx.note(f"could not read the previous {path.name} to compare formulas: {exc}")
+            return
+        now = set(note_ids(data).get(FORMULA_MODEL_ID, []))
+        gone = sorted(set(before) - now)
+        if gone:
+            search = " or ".join(f'"Id:{i}"' for i in gone)
+            ctx.note(f"{len(gone)} formula card(s) left the deck since the last build: {', '.join(gone)}")
+            ctx.note(f"Anki keeps their notes; find them with the search: {search}")
+
+
+_FORMULA_DESCRIPTION = "每个命名公式一张卡片：正面是公式名称和所属题目，背面是公式。"
+
+
+def _root_description(bank: Bank) -> str:
+    # The same text for the full bank and every filtered build: importing a filtered deck updates
+    # the description of the shared root deck.
+    parts = [bank.config.description, f"作者：{bank.config.author}" if bank.config.author else ""]
+    return "<br>".join(html.escape(p) for p in parts if p)
