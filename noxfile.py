@@ -87,6 +87,14 @@ def figures(session: nox.Session) -> None:
 
 
 @nox.session
+def previews(session: nox.Session) -> None:
+    """Render the cheat sheet's first pages to docs/images/ for the README."""
+    system_packages(session, [*DEBIAN_PACKAGES, "poppler-utils"])
+    session.install("-e", ".")
+    session.run("python", "tools/pdf_previews.py", *session.posargs)
+
+
+@nox.session
 def schema(session: nox.Session) -> None:
     """Regenerate the published JSON Schemas under schema/."""
     session.install("-e", ".")

@@ -7,15 +7,20 @@ tens of milliseconds a formula: results are cached by TeX, mode and size.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 
 from compiler.cache import Cache, key
 from compiler.mathforms import Math
 
-SVG_VERSION = "1"  # bump when the SVG produced for the same TeX changes
+SVG_VERSION = "2"  # bump when the SVG produced for the same TeX changes
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
 _ID = re.compile(r'\b(id|href|xlink:href)="(#?)([^"]+)"')
+_PATH_D = re.compile(r'\sd="([^"]*)"')
+_RECT = re.compile(r"<rect\b([^>]*)>")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_ATTR = re.compile(r'([\w:-]+)="([^"]*)"')
 
 
 def math_svg(math: Math, cache: Cache, size_px: float, id_prefix: str = "m") -> str:
@@ -38,8 +43,9 @@ def _typeset(math: Math, size_px: float) -> str:
     from ziamath.zmath import Latex
 
     zconfig.svg2 = False  # SVG 1.1 <symbol>s would share ids across formulas
+    _fix_large_operators()
     tex = math.tex if math.display else " ".join(math.tex.split())
-    svg = Latex(tex, size=size_px, inline=not math.display).svg()
+    svg = _fit_viewbox(Latex(tex, size=size_px, inline=not math.display).svg())
     label = html.escape(math.tex, quote=True)
     depth = 0.0
     box = _VIEWBOX.search(svg)
@@ -53,3 +59,55 @@ def _typeset(math: Math, size_px: float) -> str:
         f'<svg class="{cls}" role="img" aria-label="{label}"{style} ',
         1,
     )
+
+
+def _fix_large_operators() -> None:
+    """ziamath 0.13 marks large operators (sum, prod, integrals) as stretchy. When it measures a
+    row for `\\left( ... \\right)` it leaves stretchy glyphs out, and a sum inside the fence then
+    reports its +-999 placeholder box: `\\left(\\frac{a}{\\sum_j b}\\right)` gets parentheses
+    2,000 px tall. TeX never stretches these operators to a row, so they are made non-stretchy;
+    their display-size variant is chosen by `largeop`, which is unchanged."""
+    from ziamath import operators
+
+    for params in operators.operators.values():
+        if params.get("largeop") == "true" and params.get("stretchy") == "true":
+            params["stretchy"] = "false"
+
+
+def _fit_viewbox(svg: str) -> str:
+    """Widen the viewBox to everything drawn. ziamath sometimes draws outside its own box (an
+    accented symbol at the start of an `aligned` row), and an SVG clips what is outside it.
+
+    ziamath (svg2=False) writes absolute coordinates only: paths of M/L/Q/Z and rects."""
+    box = _VIEWBOX.search(svg)
+    if box is None or "transform=" in svg:
+        return svg
+    x, y, width, height = (float(v) for v in box.groups())
+    xs: list[float] = []
+    ys: list[float] = []
+    for d in _PATH_D.findall(svg):
+        numbers = [float(n) for n in _NUMBER.findall(d)]
+        xs += numbers[0::2]
+        ys += numbers[1::2]
+    for attrs in _RECT.findall(svg):
+        a = dict(_ATTR.findall(attrs))
+        with contextlib.suppress(KeyError, ValueError):
+            rx, ry, rw, rh = (float(a[k]) for k in ("x", "y", "width", "height"))
+            xs += [rx, rx + rw]
+            ys += [ry, ry + rh]
+    if not xs or not ys:
+        return svg
+    slack, margin = 0.05, 0.5  # Bezier control points may stray a little: only fix real overflow
+    left = min(xs) - margin if min(xs) < x - slack else x
+    top = min(ys) - margin if min(ys) < y - slack else y
+    right = max(xs) + margin if max(xs) > x + width + slack else x + width
+    bottom = max(ys) + margin if max(ys) > y + height + slack else y + height
+    if (left, top, right, bottom) == (x, y, x + width, y + height):
+        return svg
+    new_w, new_h = right - left, bottom - top
+    head_end = svg.index(">") + 1  # only the root element's size changes, not a rect's
+    head = svg[:head_end]
+    head = _VIEWBOX.sub(f'viewBox="{left:.3f} {top:.3f} {new_w:.3f} {new_h:.3f}"', head, count=1)
+    head = re.sub(r'\swidth="[^"]*"', f' width="{new_w:.3f}"', head, count=1)
+    head = re.sub(r'\sheight="[^"]*"', f' height="{new_h:.3f}"', head, count=1)
+    return head + svg[head_end:]

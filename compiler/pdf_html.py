@@ -1,9 +1,9 @@
 """The HTML of the PDF sheets: questions as views with typeset math, rendered by templates/pdf/.
 
-Math becomes inline SVG (ziamath via `compiler.mathsvg`), because WeasyPrint runs no JavaScript and
-draws no MathML. A display formula that is also one of the question's named `formulas` is boxed
-in place with its name; named formulas the answer does not show as display math are boxed after
-the answer, so every key formula is boxed exactly once.
+Math is typeset by ziamath (WeasyPrint runs no JavaScript and draws no MathML) and placed as
+formula boxes (see `compiler.pdf_math`). A display formula that is also one of the question's
+named `formulas` is boxed in place with its name; named formulas the answer does not show as
+display math are boxed after the answer, so every key formula is boxed exactly once.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from compiler.cache import Cache
 from compiler.mathforms import Math, replace_math
-from compiler.mathsvg import math_svg
 from compiler.model import Bank, Chapter, Question
 from compiler.pdf_fonts import CJK_FAMILIES, MONO_FAMILIES, css_family_list
+from compiler.pdf_math import MathArt, Typesetter
 from compiler.pdf_render import ASSET_SCHEME
 from compiler.templating import render
 from schema.models import PdfOptions
@@ -27,11 +27,47 @@ from schema.models import PdfOptions
 Sheet = Literal["cheatsheet", "formulas", "drill"]
 SHEET_NAMES: dict[Sheet, str] = {"cheatsheet": "速查表", "formulas": "公式表", "drill": "自测题"}
 DIFFICULTY = {"easy": "易", "medium": "中", "hard": "难"}
-PX_PER_PT = 96 / 72  # ziamath sizes are CSS pixels; the sheet's type size is in points
-TITLE_SCALE = 1.08  # question titles are set a little larger than the answers (see style.css.j2)
+TITLE_SCALE = 1.08  # question titles are set a little larger than the answers (.qt in style.css.j2)
 
 _IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")')
 _TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Page measures shared by the stylesheet and the math (which must know how wide a column is)."""
+
+    paper: Literal["A4", "Letter"]
+    columns: int
+    font_size_pt: float
+    margin_side_mm: float = 9.0
+    column_gap_mm: float = 4.5
+    box_padding_mm: float = 1.2  # inside a formula box
+
+    @property
+    def page_width_mm(self) -> float:
+        return 215.9 if self.paper == "Letter" else 210.0
+
+    @property
+    def column_mm(self) -> float:
+        inner = self.page_width_mm - 2 * self.margin_side_mm
+        return (inner - (self.columns - 1) * self.column_gap_mm) / self.columns
+
+    @property
+    def text_px(self) -> float:
+        return self.font_size_pt * 96 / 72
+
+    @property
+    def formula_room_px(self) -> float:
+        """The widest a formula can be drawn at full size: a column less a formula box's padding
+        and border."""
+        return (self.column_mm - 2 * self.box_padding_mm - 0.4) * 96 / 25.4
+
+
+def geometry(options: PdfOptions, sheet: Sheet) -> Geometry:
+    # the drill sheet is for writing: never more than two columns
+    columns = min(options.columns, 2) if sheet == "drill" else options.columns
+    return Geometry(options.paper, columns, options.font_size_pt)
 
 
 class MissingImage(Exception):
@@ -41,7 +77,7 @@ class MissingImage(Exception):
 @dataclass(frozen=True)
 class FormulaView:
     name: str
-    svg: str
+    html: str  # the formula's box
     ref: str  # the question's number, e.g. 3.12
 
 
@@ -66,21 +102,10 @@ class ChapterView:
     formulas: tuple[FormulaView, ...]
 
 
-class Typesetter:
-    """Turns math into SVG; every formula gets its own id prefix so ids stay unique in a document."""
-
-    def __init__(self, cache: Cache, font_size_pt: float) -> None:
-        self.cache = cache
-        self.text_px = font_size_pt * PX_PER_PT
-        self.count = 0
-
-    def svg(self, math: Math, scale: float = 1.0) -> str:
-        self.count += 1
-        return math_svg(math, self.cache, round(self.text_px * scale, 2), id_prefix=f"f{self.count}")
-
-    def inline_only(self, fragment: str, scale: float = 1.0) -> str:
-        """A title: all math inline, whatever pandoc called it."""
-        return replace_math(fragment, lambda m: self.svg(Math(m.tex, False), scale))
+@dataclass(frozen=True)
+class Views:
+    chapters: tuple[ChapterView, ...]
+    arts: dict[str, MathArt]  # the drawing of every formula box, by its element id
 
 
 def _norm(tex: str) -> str:
@@ -88,29 +113,31 @@ def _norm(tex: str) -> str:
 
 
 def _answer_html(q: Question, ts: Typesetter, assets: Iterable[str]) -> tuple[str, tuple[int, ...]]:
-    """The answer with math as SVG and images as asset URLs; also the indexes of the named
-    formulas it boxed in place."""
+    """The answer with math as formula boxes and images as asset URLs; also the indexes of the
+    named formulas it boxed in place."""
     named = {_norm(f.tex): i for i, f in reversed(list(enumerate(q.formulas)))}
     boxed: list[int] = []
 
-    def display(math: Math) -> str:
-        svg = ts.svg(math)
-        index = named.get(_norm(math.tex))
+    def formula(math: Math) -> str:
+        box = ts.placeholder(math)
         if not math.display:
-            return svg
+            return box
+        index = named.get(_norm(math.tex))
         if index is None or index in boxed:
-            return f'<span class="dmath">{svg}</span>'
+            return f'<span class="dmath">{box}</span>'
         boxed.append(index)
         name = html.escape(q.formulas[index].name)
-        return f'<span class="dmath named"><span class="fname">{name}</span>{svg}</span>'
+        return f'<span class="dmath named"><span class="fname">{name}</span>{box}</span>'
 
-    fragment = replace_math(q.html.answer_html, display)
+    fragment = replace_math(q.html.answer_html, formula)
     known = set(assets)
 
     def image(m: re.Match[str]) -> str:
         name = html.unescape(m.group(2))
         if name not in known:
-            raise MissingImage(f"question '{q.id}' shows image '{name}', which is not among the bank's images")
+            raise MissingImage(
+                f"question '{q.id}' shows image '{name}', which is not among the bank's images"
+            )
         return f"{m.group(1)}{ASSET_SCHEME}:{html.escape(name)}{m.group(3)}"
 
     return _IMG_SRC.sub(image, fragment), tuple(boxed)
@@ -127,7 +154,7 @@ def question_view(q: Question, chapter: Chapter, ts: Typesetter, assets: Iterabl
     ref = f"{chapter.number}.{q.number}"
     answer, boxed = _answer_html(q, ts, assets)
     extra = tuple(
-        FormulaView(f.name, ts.svg(Math(f.tex, True)), ref)
+        FormulaView(f.name, ts.placeholder(Math(f.tex, True)), ref)
         for i, f in enumerate(q.formulas)
         if i not in boxed
     )
@@ -144,33 +171,31 @@ def question_view(q: Question, chapter: Chapter, ts: Typesetter, assets: Iterabl
     )
 
 
-def chapter_views(bank: Bank, cache: Cache, options: PdfOptions) -> tuple[ChapterView, ...]:
-    ts = Typesetter(cache, options.font_size_pt)
+def chapter_views(bank: Bank, cache: Cache, geo: Geometry) -> Views:
+    ts = Typesetter(cache, geo.text_px, geo.formula_room_px)
     views = []
     for chapter in bank.chapters:
         questions = tuple(question_view(q, chapter, ts, bank.assets) for q in chapter.questions)
         formulas = tuple(
-            FormulaView(f.name, ts.svg(Math(f.tex, True)), f"{chapter.number}.{q.number}")
+            FormulaView(f.name, ts.placeholder(Math(f.tex, True)), f"{chapter.number}.{q.number}")
             for q in chapter.questions
             for f in q.formulas
         )
         views.append(ChapterView(chapter.number, chapter.title, questions, formulas))
-    return tuple(views)
+    return Views(tuple(views), ts.arts)
 
 
 def iso_date(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def sheet_html(sheet: Sheet, bank: Bank, chapters: tuple[ChapterView, ...], options: PdfOptions) -> str:
+def sheet_html(sheet: Sheet, bank: Bank, chapters: tuple[ChapterView, ...], geo: Geometry) -> str:
     """One sheet's complete HTML document."""
     questions = [q for c in chapters for q in c.questions]
-    columns = {"cheatsheet": options.columns, "formulas": options.columns, "drill": min(options.columns, 2)}
     style = render(
         "pdf/style.css.j2",
-        paper="letter" if options.paper == "Letter" else "A4",
-        columns=columns[sheet],
-        font_size=options.font_size_pt,
+        geo=geo,
+        paper="letter" if geo.paper == "Letter" else "A4",
         sans=css_family_list(CJK_FAMILIES, "sans-serif"),
         mono=css_family_list(MONO_FAMILIES, "monospace"),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import zipfile
@@ -75,6 +76,14 @@ def _anki_text(apkg: Path) -> str:
         return "\n".join(row[0] for row in conn.execute("select flds from notes"))
 
 
+def _html_values(doc: object, key: str = "") -> list[str]:
+    if isinstance(doc, dict):
+        return [v for k, value in doc.items() for v in _html_values(value, str(k))]
+    if isinstance(doc, list):
+        return [v for item in doc for v in _html_values(item, key)]
+    return [doc] if isinstance(doc, str) and key.endswith("html") else []
+
+
 def _body(page: str) -> str:
     """What a page shows: its body, without the site's own script files."""
     body = page[page.find("<body") :]
@@ -90,8 +99,10 @@ def test_sneaky_content_reaches_no_output(tmp_path: Path) -> None:
     for path in out.rglob("*"):
         if not path.is_file() or ".cache" in path.parts or ".state" in path.parts:
             continue
-        if path.suffix in (".json", ".svg"):
+        if path.suffix == ".svg":
             texts[str(path)] = path.read_text("utf-8")
+        elif path.suffix == ".json":  # the HTML it publishes (its Markdown source is data, not markup)
+            texts[str(path)] = "\n".join(_html_values(json.loads(path.read_text("utf-8"))))
         elif path.suffix == ".html":
             texts[str(path)] = _body(path.read_text("utf-8"))
         elif path.suffix == ".epub":
