@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -36,6 +37,14 @@ def build_ok(source: Path, out: Path, env: dict[str, str] | None = None) -> None
     proc = compiler("--source", str(source), "build", "--out", str(out), cwd=source.parent, env=env)
     _, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err.decode()
+
+
+def wait_for_orphans(out: Path) -> None:
+    """A killed build's backend processes finish their work and exit; they hold the build lock
+    until then (the next build waits for them the same way)."""
+    with open(out / ".lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def outputs(out: Path) -> dict[str, str]:
@@ -82,13 +91,16 @@ def test_killed_builds_leave_old_or_new_outputs_never_partial(tmp_path: Path) ->
     full = 0.0
     killed = 0
     for attempt in range(KILLS):
-        if attempt % 6 == 0:  # back to the old outputs and a cold cache now and then
-            shutil.rmtree(out)
-            shutil.copytree(saved, out)
+        # Every attempt starts from the old outputs, so the build has real work to do; every
+        # third also from a cold cache.
+        shutil.rmtree(out)
+        shutil.copytree(saved, out)
+        if attempt % 3 == 0:
             shutil.rmtree(out / ".cache", ignore_errors=True)
         start = time.perf_counter()
         proc = compiler("--source", str(source), "build", "--out", str(out), cwd=tmp_path, env=new_env)
-        delay = rng.uniform(0.2, max(full, 3.0))
+        # Mostly within the time a full build takes, so that most attempts are interrupted.
+        delay = rng.uniform(0.2, 0.9 * full if full else 3.0)
         try:
             proc.wait(timeout=delay)
             full = max(full, time.perf_counter() - start)
@@ -96,7 +108,7 @@ def test_killed_builds_leave_old_or_new_outputs_never_partial(tmp_path: Path) ->
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
             killed += 1
-        time.sleep(0.3)  # parallel workers orphaned by the kill finish their current file
+        wait_for_orphans(out)
         now = outputs(out)
         for rel, digest in now.items():
             assert digest in (old.get(rel), new[rel]), f"kill {attempt}: {rel} is neither old nor new"
