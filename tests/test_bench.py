@@ -1,0 +1,90 @@
+"""tools/bench.py: what it measures of a process, the pandoc baseline's input, and the verdicts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tests.conftest import FIXTURE_BANK, copy_bank
+from tools.bench import (
+    ALL,
+    Bank,
+    BankResult,
+    Sample,
+    Series,
+    combined_markdown,
+    one_edit,
+    run_measured,
+    targets,
+)
+
+
+def test_measures_the_child_not_the_parent(tmp_path: Path) -> None:
+    # The child holds 300 MiB and burns CPU; this process stays small, so the figures are the child's.
+    code = "x = bytearray(300 * 2**20); sum(i * i for i in range(3 * 10**6)); print('done')"
+    sample = run_measured([sys.executable, "-c", code], tmp_path / "ok.log")
+    assert sample.ok
+    assert sample.rss_mib >= 300
+    assert 0.05 < sample.cpu_s <= sample.wall_s * 2
+    assert "done" in (tmp_path / "ok.log").read_text(encoding="utf-8")
+
+
+def test_memory_of_processes_running_at_once_adds_up(tmp_path: Path) -> None:
+    # A child and its grandchild each hold 200 MiB for a second: the largest process peaks at
+    # 200 MiB, the tree at 400.
+    hold = "x = bytearray(200 * 2**20); time.sleep(1.5)"
+    code = (
+        "import subprocess, sys, time\n"
+        f"p = subprocess.Popen([sys.executable, '-c', 'import time; {hold}'])\n"
+        f"{hold}\n"
+        "p.wait()"
+    )
+    sample = run_measured([sys.executable, "-c", code], tmp_path / "tree.log")
+    assert sample.ok
+    assert 200 <= sample.rss_mib < 300
+    assert sample.tree_mib >= 400
+
+
+def test_a_failing_process_is_recorded_with_its_error(tmp_path: Path) -> None:
+    code = "import sys; print('build failed: NotImplementedError: epub', file=sys.stderr); sys.exit(1)"
+    sample = run_measured([sys.executable, "-c", code], tmp_path / "fail.log")
+    assert not sample.ok
+    assert sample.error == "build failed: NotImplementedError: epub"
+
+
+def test_combined_markdown_for_pandoc() -> None:
+    text = combined_markdown(FIXTURE_BANK)
+    assert "\nid: " not in text and "tags:" not in text  # front matter stripped
+    assert text.startswith("# ")  # a chapter
+    assert "\n## 介绍一下 softmax\n" in text  # the question, one level down
+    assert "S_i = \\frac{e^{V_i}}{\\sum_j e^{V_j}}" in text
+    assert "](../figures/" not in text
+
+
+def test_one_edit_is_undone(tmp_path: Path) -> None:
+    bank = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    path = Bank("b", bank, 3).edit_file
+    before, mtime = path.read_bytes(), path.stat().st_mtime_ns
+    with one_edit(path, 1):
+        assert path.read_bytes() != before
+    assert path.read_bytes() == before
+    assert path.stat().st_mtime_ns == mtime
+
+
+def series(wall: float, ok: bool = True, cpu: float = 1.0, rss: float = 100.0) -> Series:
+    return Series(
+        [Sample(wall, cpu, rss, ok), Sample(wall + 1, cpu, rss, ok), Sample(wall - 1, cpu, rss, ok)]
+    )
+
+
+def test_targets_use_medians_and_skip_failures(tmp_path: Path) -> None:
+    real = BankResult(Bank("real", tmp_path, 62))
+    real.builds[ALL] = {"cold": series(10), "nochange": series(3), "oneedit": series(4, ok=False)}
+    real.builds["epub"] = {"cold": series(8)}
+    real.pandoc["epub"] = series(4)
+    verdicts = {t.what: (t.measured, t.verdict) for t in targets({"real": real})}
+    assert verdicts["real bank: all outputs cold"] == (10, "PASS")
+    assert verdicts["real bank: all outputs, no change"] == (3, "FAIL")
+    assert verdicts["real bank: all outputs warm (one edit, PDF included)"] == (None, "n/a")
+    assert verdicts["real: EPUB / pandoc->EPUB"] == (2.0, "FAIL")
+    assert verdicts["real: PDF sheets / pandoc->PDF"] == (None, "n/a")
