@@ -245,4 +245,5 @@ def _removed_ids(out: Path, bank: Bank) -> list[str]:
     return [
         f"{len(gone)} question(s) left the bank since the last build: {', '.join(gone)}",
         f"Anki keeps their notes; find them with the search: {search}",
+        "add the ids to source/retired.yaml so that they are never given to another question",
     ]

@@ -15,7 +15,15 @@ from compiler.diagnostics import Diagnostics, did_you_mean
 from compiler.model import Bank, Chapter, Question
 from compiler.sourcefile import load_yaml, read_text, split_front_matter, validate
 from compiler.timestamps import content_timestamp
-from schema.models import BankConfig, ChapterMeta, Company, CompanyRegistry, QuestionMeta, TagRegistry
+from schema.models import (
+    BankConfig,
+    ChapterMeta,
+    Company,
+    CompanyRegistry,
+    QuestionMeta,
+    RetiredIds,
+    TagRegistry,
+)
 
 CHAPTER_DIR = re.compile(r"^(\d+)-[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Raw HTML that the sanitiser would strip: an author should know their text will not show.
@@ -57,6 +65,9 @@ def load_bank(root: Path, diags: Diagnostics) -> Bank | None:
             diags.at(root), "no chapters found", "add a folder such as source/01-basics/ with chapter.yaml"
         )
     _check_unique_ids([q for c in chapters for q in c.questions], diags)
+    if (root / "retired.yaml").exists():
+        retired = _load_model(root / "retired.yaml", RetiredIds, diags, "retired.yaml")
+        _check_not_retired([q for c in chapters for q in c.questions], retired, diags)
     if not (config and registry and tags):
         return None
     return Bank(
@@ -232,6 +243,17 @@ def _check_unique_ids(questions: list[Question], diags: Diagnostics) -> None:
             )
         else:
             first[q.id] = q
+
+
+def _check_not_retired(questions: list[Question], retired: RetiredIds | None, diags: Diagnostics) -> None:
+    gone = set(retired.retired) if retired else set()
+    for q in questions:
+        if q.id in gone:
+            diags.error(
+                diags.at(q.path, _id_line(q.path), 1),
+                f"id '{q.id}' belonged to a removed question (source/retired.yaml)",
+                "ids are never reused: Anki collections still hold that note; choose a new id",
+            )
 
 
 def _id_line(path: Path) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from schema.api import API_DOCUMENTS
-from schema.models import BankConfig, ChapterMeta, CompanyRegistry, QuestionMeta, TagRegistry
+from schema.models import BankConfig, ChapterMeta, CompanyRegistry, QuestionMeta, RetiredIds, TagRegistry
 
 SCHEMA_DIR = Path(__file__).parent
 SOURCE_DOCUMENTS: dict[str, type[BaseModel]] = {
@@ -17,6 +17,7 @@ SOURCE_DOCUMENTS: dict[str, type[BaseModel]] = {
     "bank": BankConfig,
     "companies": CompanyRegistry,
     "tags": TagRegistry,
+    "retired": RetiredIds,
 }
 
 

@@ -76,6 +76,13 @@ class CompanyRegistry(Strict):
     companies: list[Company]
 
 
+class RetiredIds(Strict):
+    """`retired.yaml` (optional): ids of removed questions. They are never used again, because
+    users' Anki collections still hold notes with those GUIDs."""
+
+    retired: list[Slug] = Field(default_factory=list)
+
+
 class TagRegistry(Strict):
     """`tags.yaml`: the topic taxonomy, first tag segment -> description."""
 
