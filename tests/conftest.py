@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,14 @@ def copy_bank(src: Path, dest: Path) -> Path:
     """A writable copy of a bank, to edit in a test."""
     shutil.copytree(src, dest)
     return dest
+
+
+def git(repo: Path, *args: str, when: int = 1_600_000_000) -> None:
+    """Run git in `repo` as a fixed author, with commits dated `when` (seconds since the epoch)."""
+    date = f"@{when} +0000"
+    env = {**os.environ, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    command = ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args]
+    subprocess.run(command, cwd=repo, env=env, check=True, capture_output=True)
 
 
 def run_build(

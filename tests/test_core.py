@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from compiler.filters import Filter
 from compiler.output import reproducible_zip, write_bytes_atomic
 from compiler.progress import Progress
 from compiler.timestamps import content_timestamp
-from tests.conftest import FIXTURE_BANK, copy_bank, run_build
+from tests.conftest import FIXTURE_BANK, copy_bank, git, run_build
 
 QUESTION = (
     "---\nid: q{n}\ntags: [activation]\n---\n\n"
@@ -135,17 +134,6 @@ def test_reproducible_zip_is_deterministic() -> None:
     )
     assert a == b
     assert a[30:38] == b"mimetype"  # first entry, stored
-
-
-def git(repo: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_DATE": "@1600000000 +0000", "GIT_COMMITTER_DATE": "@1600000000 +0000"}
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=repo,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
 
 
 def test_content_timestamp_follows_commits_and_uncommitted_edits(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from tests.conftest import FIXTURE_BANK, ROOT, copy_bank
+from tests.conftest import FIXTURE_BANK, ROOT, copy_bank, git
 
 KILLS = 24  # kills survived; the README's "Guarantees" quotes this number
 
@@ -137,23 +137,12 @@ def test_two_builds_at_once_do_not_corrupt_each_other(tmp_path: Path) -> None:
         assert_complete(out / rel)
 
 
-def git(repo: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_DATE": "@1650000000 +0000", "GIT_COMMITTER_DATE": "@1650000000 +0000"}
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=repo,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-
-
 def test_outputs_are_identical_across_clones_timezones_locales_and_hash_seeds(tmp_path: Path) -> None:
     origin = tmp_path / "origin"
     copy_bank(FIXTURE_BANK, origin / "source")
-    git(origin, "init", "-q")
-    git(origin, "add", ".")
-    git(origin, "commit", "-qm", "bank")
+    git(origin, "init", "-q", when=1_650_000_000)
+    git(origin, "add", ".", when=1_650_000_000)
+    git(origin, "commit", "-qm", "bank", when=1_650_000_000)
     results = []
     for n, (tz, lang, seed) in enumerate([("UTC", "C.UTF-8", "1"), ("Asia/Shanghai", "zh_CN.UTF-8", "999")]):
         clone = tmp_path / f"clone-{n}"
