@@ -19,17 +19,12 @@ from lxml import etree
 
 from compiler.cache import Cache
 from compiler.mathforms import Math, replace_math
-from compiler.mathsvg import math_svg
+from compiler.mathsvg import SCREEN_MATH_PX, math_svg, scalable_svg
 
-# ziamath sizes formulas in px; 16 px = 1 em, so converting to em lets formulas follow the reader's font size.
-MATH_PX = 16.0
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
 _SVG_TAG = re.compile(r"<svg\b[^>]*>")
-_SIZE_ATTR = re.compile(r'\b(width|height)="([\d.]+)"')
-_VALIGN = re.compile(r"vertical-align: -([\d.]+)px")
-_BLACK = re.compile(r'\b(fill|stroke)="(?:black|#000000|#000)"')
 _GEOMETRY = re.compile(r'\s(d|x|y|width|height|viewBox)="([^"]*)"')
 _DECIMAL = re.compile(r"-?\d+\.\d{3,}")
 _LABEL = re.compile(r'aria-label="([^"]*)"')
@@ -146,24 +141,21 @@ class MathRenderer:
         self.count += 1
         if self.mathml is not None:
             return _mathml_markup(math, self.mathml)
-        svg = math_svg(math, self.cache, MATH_PX, id_prefix=f"m{self.count}")
-        return svg_for_epub(svg, MATH_PX)
+        svg = math_svg(math, self.cache, SCREEN_MATH_PX, id_prefix=f"m{self.count}")
+        return svg_for_epub(svg, SCREEN_MATH_PX)
 
     def page(self, xhtml: str) -> str:
         return replace_math(xhtml, self)
 
 
 def svg_for_epub(svg: str, size_px: float) -> str:
-    """ziamath's SVG, sized in em (it follows the reader's font size), drawn in `currentColor` (it
-    follows the reader's text colour, night mode included), with coordinates rounded to 1/100 px:
-    invisible at any zoom, and it takes a seventh off the largest pages."""
-    svg = _BLACK.sub(r'\1="currentColor"', svg)
+    """ziamath's SVG made scalable (`scalable_svg`), its label on one line, and coordinates
+    rounded to 1/100 px: invisible at any zoom, and it takes a seventh off the largest pages."""
+    svg = scalable_svg(svg, size_px)
     head = _SVG_TAG.search(svg)
     if head is None:
         return svg
-    tag = _SIZE_ATTR.sub(lambda m: f'{m.group(1)}="{float(m.group(2)) / size_px:.3f}em"', head.group(0))
-    tag = _VALIGN.sub(lambda m: f"vertical-align: -{float(m.group(1)) / size_px:.3f}em", tag)
-    tag = _LABEL.sub(lambda m: 'aria-label="' + " ".join(m.group(1).split()) + '"', tag)
+    tag = _LABEL.sub(lambda m: 'aria-label="' + " ".join(m.group(1).split()) + '"', head.group(0))
     body = _GEOMETRY.sub(
         lambda m: f' {m.group(1)}="' + _DECIMAL.sub(_round, m.group(2)) + '"', svg[head.end() :]
     )

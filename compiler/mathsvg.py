@@ -16,6 +16,13 @@ from compiler.mathforms import Math
 
 SVG_VERSION = "2"  # bump when the SVG produced for the same TeX changes
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
+_SVG_TAG = re.compile(r"<svg\b[^>]*>")
+_SIZE_ATTR = re.compile(r'\b(width|height)="([\d.]+)"')
+_VALIGN = re.compile(r"vertical-align: -([\d.]+)px")
+_BLACK = re.compile(r'\b(fill|stroke)="(?:black|#000000|#000)"')
+# Screens (the site, EPUB readers) typeset at 16 px = 1 em; one size means a full build
+# typesets each formula once for both.
+SCREEN_MATH_PX = 16.0
 _ID = re.compile(r'\b(id|href|xlink:href)="(#?)([^"]+)"')
 _PATH_D = re.compile(r'\sd="([^"]*)"')
 _RECT = re.compile(r"<rect\b([^>]*)>")
@@ -111,3 +118,15 @@ def _fit_viewbox(svg: str) -> str:
     head = re.sub(r'\swidth="[^"]*"', f' width="{new_w:.3f}"', head, count=1)
     head = re.sub(r'\sheight="[^"]*"', f' height="{new_h:.3f}"', head, count=1)
     return head + svg[head_end:]
+
+
+def scalable_svg(svg: str, size_px: float = SCREEN_MATH_PX) -> str:
+    """A formula typeset at `size_px`, sized in em (it follows the reader's font size) and drawn
+    in `currentColor` (it follows the text colour, night mode included)."""
+    svg = _BLACK.sub(r'\1="currentColor"', svg)
+    head = _SVG_TAG.search(svg)
+    if head is None:
+        return svg
+    tag = _SIZE_ATTR.sub(lambda m: f'{m.group(1)}="{float(m.group(2)) / size_px:.3f}em"', head.group(0))
+    tag = _VALIGN.sub(lambda m: f"vertical-align: -{float(m.group(1)) / size_px:.3f}em", tag)
+    return svg[: head.start()] + tag + svg[head.end() :]

@@ -15,14 +15,8 @@ import re
 
 from compiler.cache import Cache
 from compiler.mathforms import Math, replace_math
-from compiler.mathsvg import math_svg
+from compiler.mathsvg import SCREEN_MATH_PX, math_svg, scalable_svg
 
-# 16 px = 1 em, and the EPUB backend typesets at the same size: a full build typesets each formula once.
-MATH_PX = 16.0
-_SVG_TAG = re.compile(r"<svg\b[^>]*>")
-_SIZE_ATTR = re.compile(r'\b(width|height)="([\d.]+)"')
-_VALIGN = re.compile(r"vertical-align: -([\d.]+)px")
-_BLACK = re.compile(r'\b(fill|stroke)="(?:black|#000000|#000)"')
 _IMG = re.compile(r"<img\b([^>]*?)\ssrc=\"([^\"/]+)\"([^>]*)>")
 _HEADING = re.compile(r"<(/?)h([1-6])\b")
 _TABLE_OPEN = re.compile(r"<table\b")
@@ -37,7 +31,7 @@ class PageMath:
 
     def __call__(self, math: Math) -> str:
         self.count += 1
-        svg = scalable_svg(math_svg(math, self.cache, MATH_PX, id_prefix=f"m{self.count}"))
+        svg = scalable_svg(math_svg(math, self.cache, SCREEN_MATH_PX, id_prefix=f"m{self.count}"))
         if math.display:
             # A span, not a div: pandoc puts display math inside <p>. It scrolls when wider than a phone.
             return f'<span class="math-block">{svg}</span>'
@@ -45,17 +39,6 @@ class PageMath:
 
     def fragment(self, fragment: str) -> str:
         return replace_math(fragment, self)
-
-
-def scalable_svg(svg: str) -> str:
-    """ziamath's px-sized, black SVG sized in em and drawn in the text colour."""
-    svg = _BLACK.sub(r'\1="currentColor"', svg)
-    head = _SVG_TAG.search(svg)
-    if head is None:
-        return svg
-    tag = _SIZE_ATTR.sub(lambda m: f'{m.group(1)}="{float(m.group(2)) / MATH_PX:.3f}em"', head.group(0))
-    tag = _VALIGN.sub(lambda m: f"vertical-align: -{float(m.group(1)) / MATH_PX:.3f}em", tag)
-    return svg[: head.start()] + tag + svg[head.end() :]
 
 
 def media_urls(fragment: str, root: str) -> str:
