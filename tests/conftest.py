@@ -24,9 +24,16 @@ def copy_bank(src: Path, dest: Path) -> Path:
 
 
 def git(repo: Path, *args: str, when: int = 1_600_000_000) -> None:
-    """Run git in `repo` as a fixed author, with commits dated `when` (seconds since the epoch)."""
+    """Run git in `repo` as a fixed author, with commits dated `when` (seconds since the epoch),
+    ignoring the user's git configuration (signing, hooks) so that tests behave the same anywhere."""
     date = f"@{when} +0000"
-    env = {**os.environ, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_DATE": date,
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
     command = ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args]
     subprocess.run(command, cwd=repo, env=env, check=True, capture_output=True)
 

@@ -4,9 +4,7 @@ collection looks like after importing the deck, and that updates never cost revi
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,7 +31,7 @@ from compiler.backends.anki import deck_component, deck_id, formula_keys, tag_co
 from compiler.filters import Filter
 from compiler.timestamps import content_timestamp
 from schema.models import Formula
-from tests.conftest import FIXTURE_BANK, copy_bank, run_build
+from tests.conftest import FIXTURE_BANK, copy_bank, git, run_build
 
 if TYPE_CHECKING:
     from anki.cards import CardId  # importing anki.cards before anki.collection is circular
@@ -286,26 +284,9 @@ def test_uncommitted_edit_moves_the_timestamp_forward(
     repo = tmp_path / "repo"
     bank = copy_bank(FIXTURE_BANK, repo / "bank")
     committed_at = 1704067200  # 2024-01-01: well before the edit below
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_DATE": f"@{committed_at} +0000",
-        "GIT_COMMITTER_DATE": f"@{committed_at} +0000",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }
-
-    def git(*args: str) -> None:
-        subprocess.run(
-            ["git", "-c", "user.name=test", "-c", "user.email=test@example.com", *args],
-            cwd=repo,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-
-    git("init", "-q")
-    git("add", "-A")
-    git("commit", "-q", "-m", "bank")
+    git(repo, "init", "-q", when=committed_at)
+    git(repo, "add", "-A", when=committed_at)
+    git(repo, "commit", "-q", "-m", "bank", when=committed_at)
     assert content_timestamp(bank) == committed_at
 
     col_path = tmp_path / "collection.anki2"
