@@ -21,6 +21,7 @@ from compiler.diagnostics import Diagnostics
 from compiler.filters import Filter, apply_filter
 from compiler.fingerprint import file_digest, fingerprint
 from compiler.loader import load_bank
+from compiler.mathsvg import bank_math, typeset_all
 from compiler.model import Bank
 from compiler.output import write_text_atomic
 from compiler.progress import Progress
@@ -79,7 +80,6 @@ def build(
         bank = apply_filter(bank, flt or Filter(), diags)
         if bank is None:
             return BuildResult(None, diags)
-        cache.flush()
         result = BuildResult(bank, diags)
         names = only or BACKENDS.names()
         todo = []
@@ -90,6 +90,12 @@ def build(
             else:
                 result.written[name] = outputs
                 result.skipped.append(name)
+        if any(BACKENDS[name]().draws_svg_math(bank) for name in todo):
+            maths = bank_math(bank)
+            with progress.step(f"typesetting {len(maths)} formulas"):
+                typeset_all(maths, cache)
+        cache.flush()
+        cache.close()  # the backend processes open their own
         for run in _run_backends(todo, bank, out, progress):
             if run.error:
                 result.failed.append(run.name)
@@ -122,8 +128,11 @@ def run_backend(name: str, bank: Bank, out: Path) -> BackendRun:
     try:
         BACKENDS[name]().build(bank, ctx)
     except Exception as exc:  # a backend bug must not stop the other backends
+        ctx.discard()
         return BackendRun(name, error=f"{type(exc).__name__}: {exc}", detail=traceback.format_exc(limit=-3))
+    ctx.commit()
     cache.flush()
+    cache.close()
     return BackendRun(name, ctx.written, ctx.notes)
 
 

@@ -1,5 +1,11 @@
 """A content-addressed cache under build/.cache: safe to delete, never trusted blindly.
 
+All entries live in one SQLite file (build/.cache/cache.sqlite), one row per (namespace, key):
+a large bank has tens of thousands of entries, and one file per entry cost more in opening,
+writing and fsync than the work the cache saves. The cache is not flushed to disk on every
+commit (`synchronous=OFF`): losing it costs only time, and a database that cannot be read is
+deleted and rebuilt.
+
 Each entry stores its value with a SHA-256 of that value; an entry that does not match (a torn
 write, a disk error, a hand edit) is discarded and recomputed.
 """
@@ -7,10 +13,16 @@ write, a disk error, a hand edit) is discarded and recomputed.
 from __future__ import annotations
 
 import hashlib
-import json
+import os
+import sqlite3
 from pathlib import Path
 
-from compiler.output import write_bytes_atomic
+FILE = "cache.sqlite"
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS entries ("
+    " namespace TEXT NOT NULL, key TEXT NOT NULL, sha256 TEXT NOT NULL, value TEXT NOT NULL,"
+    " PRIMARY KEY (namespace, key)) WITHOUT ROWID"
+)
 
 
 def key(*parts: str) -> str:
@@ -21,48 +33,106 @@ def key(*parts: str) -> str:
     return digest.hexdigest()
 
 
+def _checksum(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
 class Cache:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self.hits = 0
         self.misses = 0
-        self._pending: dict[Path, bytes] = {}
+        self._pending: dict[tuple[str, str], str] = {}
+        self._discard: set[tuple[str, str]] = set()
+        self._db: sqlite3.Connection | None = None
+        self._pid = 0
 
-    def _path(self, namespace: str, k: str) -> Path:
-        assert self.folder is not None
-        return self.folder / namespace / k[:2] / f"{k}.json"
+    @property
+    def path(self) -> Path | None:
+        return None if self.folder is None else self.folder / FILE
+
+    def _connection(self, create: bool = False) -> sqlite3.Connection | None:
+        """The database, opened once per process (a connection must not cross a fork)."""
+        if self.folder is None:
+            return None
+        if self._db is not None and self._pid == os.getpid():
+            return self._db
+        assert self.path is not None
+        if not create and not self.path.exists():
+            return None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError:  # not a database any more: start again
+            self._remove_files()
+            self._db = self._open()
+        self._pid = os.getpid()
+        return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        assert self.path is not None
+        db = sqlite3.connect(self.path, timeout=600, isolation_level=None)
+        db.execute("PRAGMA journal_mode=DELETE")  # reading leaves no -wal or -shm file behind
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute(_SCHEMA)
+        return db
+
+    def _remove_files(self) -> None:
+        assert self.path is not None
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
     def get(self, namespace: str, k: str) -> str | None:
-        if self.folder is None:
-            self.misses += 1
-            return None
-        path = self._path(namespace, k)
-        if path in self._pending:
+        pending = self._pending.get((namespace, k))
+        if pending is not None:
             self.hits += 1
-            return str(json.loads(self._pending[path])["value"])
-        try:
-            entry = json.loads(path.read_text(encoding="utf-8"))
-            value = entry["value"]
-            if hashlib.sha256(value.encode("utf-8")).hexdigest() != entry["sha256"]:
-                raise ValueError("checksum mismatch")
-        except FileNotFoundError:
+            return pending
+        db = self._connection()
+        if db is None:
             self.misses += 1
             return None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            path.unlink(missing_ok=True)  # corrupt: recompute
+        try:
+            row = db.execute(
+                "SELECT sha256, value FROM entries WHERE namespace = ? AND key = ?", (namespace, k)
+            ).fetchone()
+        except sqlite3.DatabaseError:
+            row = None
+        if row is None:
+            self.misses += 1
+            return None
+        sha256, value = row
+        if not isinstance(value, str) or _checksum(value) != sha256:
+            self._discard.add((namespace, k))  # corrupt: recompute, and drop it at the next flush
             self.misses += 1
             return None
         self.hits += 1
-        return str(value)
+        return value
 
     def put(self, namespace: str, k: str, value: str) -> None:
         """Remember a value; it reaches the disk at `flush`, so a build that fails writes nothing."""
         if self.folder is None:
             return
-        entry = {"sha256": hashlib.sha256(value.encode("utf-8")).hexdigest(), "value": value}
-        self._pending[self._path(namespace, k)] = json.dumps(entry, ensure_ascii=False).encode()
+        self._pending[(namespace, k)] = value
 
     def flush(self) -> None:
-        for path, data in sorted(self._pending.items()):
-            write_bytes_atomic(path, data)
+        if not (self._pending or self._discard):
+            return
+        db = self._connection(create=True)
+        if db is None:
+            return
+        rows = [(ns, k, _checksum(v), v) for (ns, k), v in sorted(self._pending.items())]
+        try:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                db.executemany("DELETE FROM entries WHERE namespace = ? AND key = ?", sorted(self._discard))
+                db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)", rows)
+        except sqlite3.DatabaseError:
+            pass  # a cache that cannot be written only costs time next build
         self._pending.clear()
+        self._discard.clear()
+
+    def close(self) -> None:
+        """Close the database (before forking workers, which open their own)."""
+        if self._db is not None and self._pid == os.getpid():
+            self._db.close()
+        self._db = None

@@ -24,7 +24,7 @@ from compiler.epub_xhtml import (
     plain_text,
     to_xhtml,
 )
-from compiler.mathforms import Math, find_math
+from compiler.mathsvg import bank_math
 from compiler.model import Bank, Chapter, Question
 from compiler.render import mathml_for
 from compiler.templating import asset, render
@@ -146,7 +146,7 @@ def company_anchor(slug: str) -> str:
 def build_book(bank: Bank, cache: Cache) -> Book:
     lang = bank.config.language
     use_mathml = bank.config.outputs.epub.math == "mathml"
-    mathml = mathml_for(_all_math(bank), cache) if use_mathml else None
+    mathml = mathml_for(bank_math(bank), cache) if use_mathml else None
     images = _images(bank)
     image_href = {name: res.file for name, res in images.items()}
     chapter_pages: list[Page] = []
@@ -236,15 +236,6 @@ def _page(file: str, uid: str, title: str, template: str, lang: str, **context: 
     text = render(template, lang=lang, page_title=title, stylesheet=STYLESHEET, **context)
     root = check_well_formed(file, text)
     return Page(file, uid, title, text.encode("utf-8"), tuple(page_properties(root)))
-
-
-def _all_math(bank: Bank) -> list[Math]:
-    return [
-        m
-        for q in bank.questions
-        for fragment in (q.html.title_html, q.html.answer_html, *q.html.formulas_html)
-        for m in find_math(fragment)
-    ]
 
 
 def _images(bank: Bank) -> dict[str, Resource]:
@@ -375,7 +366,7 @@ def _counts(bank: Bank) -> dict[str, int]:
 
 def _accessibility(bank: Bank, use_mathml: bool) -> tuple[tuple[str, str], ...]:
     has_images = any(q.assets for q in bank.questions)
-    has_math = bool(_all_math(bank))
+    has_math = bool(bank_math(bank))
     visual = has_images or (has_math and not use_mathml)
     meta: list[tuple[str, str]] = [("schema:accessMode", "textual")]
     if visual:

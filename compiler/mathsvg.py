@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import html
+import multiprocessing
+import os
 import re
 
 from compiler.cache import Cache, key
-from compiler.mathforms import Math
+from compiler.mathforms import Math, find_math
+from compiler.model import Bank
 
 SVG_VERSION = "2"  # bump when the SVG produced for the same TeX changes
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
@@ -20,9 +23,10 @@ _SVG_TAG = re.compile(r"<svg\b[^>]*>")
 _SIZE_ATTR = re.compile(r'\b(width|height)="([\d.]+)"')
 _VALIGN = re.compile(r"vertical-align: -([\d.]+)px")
 _BLACK = re.compile(r'\b(fill|stroke)="(?:black|#000000|#000)"')
-# Screens (the site, EPUB readers) typeset at 16 px = 1 em; one size means a full build
-# typesets each formula once for both.
+# Every formula is typeset at 16 px (1 em on screens); the PDF scales the same drawing to its
+# text size. One size means a full build typesets each formula once for all outputs.
 SCREEN_MATH_PX = 16.0
+_CHUNK = 32  # formulas per task sent to a typesetting process
 _ID = re.compile(r'\b(id|href|xlink:href)="(#?)([^"]+)"')
 _PATH_D = re.compile(r'\sd="([^"]*)"')
 _RECT = re.compile(r"<rect\b([^>]*)>")
@@ -30,12 +34,16 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _ATTR = re.compile(r'([\w:-]+)="([^"]*)"')
 
 
-def math_svg(math: Math, cache: Cache, size_px: float, id_prefix: str = "m") -> str:
+def _svg_key(math: Math, size_px: float) -> str:
+    return key(SVG_VERSION, str(math.display), f"{size_px:.2f}", math.tex)
+
+
+def math_svg(math: Math, cache: Cache, size_px: float = SCREEN_MATH_PX, id_prefix: str = "m") -> str:
     """Inline SVG markup for one formula, baseline-aligned, with the TeX as its accessible name.
 
     `id_prefix` keeps ids unique when many formulas share one page.
     """
-    k = key(SVG_VERSION, str(math.display), f"{size_px:.2f}", math.tex)
+    k = _svg_key(math, size_px)
     svg = cache.get("svg", k)
     if svg is None:
         svg = _typeset(math, size_px)
@@ -43,6 +51,35 @@ def math_svg(math: Math, cache: Cache, size_px: float, id_prefix: str = "m") -> 
     if id_prefix != "m":
         svg = _ID.sub(lambda m: f'{m.group(1)}="{m.group(2)}{id_prefix}-{m.group(3)}"', svg)
     return svg
+
+
+def bank_math(bank: Bank) -> list[Math]:
+    """Every formula of the bank, each once, in the order of the bank."""
+    found = (
+        m
+        for q in bank.questions
+        for fragment in (q.html.title_html, q.html.answer_html, *q.html.formulas_html)
+        for m in find_math(fragment)
+    )
+    return list(dict.fromkeys(found))
+
+
+def typeset_all(maths: list[Math], cache: Cache, size_px: float = SCREEN_MATH_PX) -> int:
+    """Typeset every formula that is not cached yet, on all cores; the number typeset.
+
+    Run before the backends start, so that the outputs drawing SVG math (PDF, EPUB, site) find
+    every formula in the cache instead of each typesetting it again in its own process."""
+    todo = [m for m in maths if cache.get("svg", _svg_key(m, size_px)) is None]
+    workers = min(os.cpu_count() or 1, len(todo) // _CHUNK + 1)
+    if workers <= 1:
+        svgs = [_typeset(m, size_px) for m in todo]
+    else:
+        jobs = [(m, size_px) for m in todo]
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            svgs = pool.starmap(_typeset, jobs, chunksize=_CHUNK)
+    for math, svg in zip(todo, svgs, strict=True):
+        cache.put("svg", _svg_key(math, size_px), svg)
+    return len(todo)
 
 
 def _typeset(math: Math, size_px: float) -> str:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from compiler.cache import Cache, key
 from compiler.mathforms import Math, replace_math
-from compiler.mathsvg import SVG_VERSION, math_svg
+from compiler.mathsvg import SCREEN_MATH_PX, SVG_VERSION, math_svg
 
 ART_VERSION = "3"  # bump when `svg_art` changes what it produces
 MATH_CLASS = "mathbox"
@@ -46,6 +46,17 @@ class MathArt:
 
     def dump(self) -> str:
         return json.dumps([self.ops, self.x, self.y, self.width, self.height, self.depth])
+
+    unit: float = 1.0  # CSS px per drawing unit: the size the formula is laid out at
+
+    @property
+    def box(self) -> tuple[float, float, float]:
+        """Width, height and depth of the laid-out box, in CSS px (the drawing is scaled into
+        whatever box layout gives it)."""
+        return self.width * self.unit, self.height * self.unit, self.depth * self.unit
+
+    def scaled(self, factor: float) -> MathArt:
+        return replace(self, unit=self.unit * factor)
 
     @classmethod
     def load(cls, text: str) -> MathArt:
@@ -179,31 +190,35 @@ class Typesetter:
         self.arts: dict[str, MathArt] = {}
 
     def art(self, math: Math, size_px: float) -> MathArt:
-        svg = math_svg(math, self.cache, size_px)
+        """The drawing at `size_px`: the formula typeset once at `SCREEN_MATH_PX` (the size every
+        output shares), scaled; outlines scale exactly, so nothing but the numbers changes."""
+        svg = math_svg(math, self.cache)
         k = key(ART_VERSION, SVG_VERSION, svg)
         cached = self.cache.get("pdf-math", k)
         if cached is not None:
-            return MathArt.load(cached)
-        art = svg_art(svg)
-        self.cache.put("pdf-math", k, art.dump())
-        return art
+            art = MathArt.load(cached)
+        else:
+            art = svg_art(svg)
+            self.cache.put("pdf-math", k, art.dump())
+        return art.scaled(size_px / SCREEN_MATH_PX)
 
     def placeholder(self, math: Math, scale: float = 1.0) -> str:
         """An empty inline-block the size of the formula, moved down by its depth like the SVG."""
         size = round(self.text_px * scale, 2)
         art = self.art(math, size)
-        if math.display and art.width > self.room_px * TOO_WIDE:
+        if math.display and art.box[0] > self.room_px * TOO_WIDE:
             broken = break_tex(math.tex)
             if broken is not None:
-                art = min(art, self.art(Math(broken, True), size), key=lambda a: a.width)
-        fit = min(1.0, self.room_px / art.width) if art.width else 1.0
+                art = min(art, self.art(Math(broken, True), size), key=lambda a: a.box[0])
+        width, height, depth = art.box
+        fit = min(1.0, self.room_px / width) if width else 1.0
         element_id = f"mb-{len(self.arts) + 1}"
         self.arts[element_id] = art
         kind = "display" if math.display else "inline"
         label = html.escape(math.tex, quote=True)
-        style = f"width: {art.width * fit:.3f}px; height: {art.height * fit:.3f}px"
+        style = f"width: {width * fit:.3f}px; height: {height * fit:.3f}px"
         if not math.display:
-            style += f"; vertical-align: -{art.depth * fit:.3f}px"
+            style += f"; vertical-align: -{depth * fit:.3f}px"
         return f'<span class="{MATH_CLASS} {kind}" id="{element_id}" title="{label}" style="{style}"></span>'
 
     def inline_only(self, fragment: str, scale: float = 1.0) -> str:

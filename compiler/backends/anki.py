@@ -135,6 +135,9 @@ class AnkiBackend:
     name: ClassVar[str] = "anki"
     description: ClassVar[str] = "Anki deck: build/anki/<stem>.apkg (question and formula cards)"
 
+    def draws_svg_math(self, bank: Bank) -> bool:
+        return False
+
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
         options = bank.config.outputs.anki
         names = DeckNames(deck_component(bank.config.title))  # not bank.title: filters share decks

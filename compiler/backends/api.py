@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from compiler.backends.base import BuildContext
 from compiler.mathforms import Math, find_math
+from compiler.mathsvg import bank_math
 from compiler.model import Bank, Question
 from compiler.render import mathml_for
 from schema import api
@@ -32,19 +33,16 @@ class ApiBackend:
     name: ClassVar[str] = "api"
     description: ClassVar[str] = "static JSON API: build/api/v1/*.json"
 
+    def draws_svg_math(self, bank: Bank) -> bool:
+        return False
+
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
         root = ctx.out_dir / (f"{bank.variant}/" if bank.variant else "") / "v1"
         base = bank.config.outputs.api.base_url.rstrip("/")
         if bank.variant:
             base = base.replace("/v1", f"/{bank.variant}/v1") if base.endswith("/v1") else base
         questions = bank.questions
-        all_math = [
-            m
-            for q in questions
-            for fragment in (q.html.title_html, q.html.answer_html, *q.html.formulas_html)
-            for m in find_math(fragment)
-        ]
-        mathml = mathml_for(all_math, ctx.cache)
+        mathml = mathml_for(bank_math(bank), ctx.cache)
         chapters = {c.slug: c for c in bank.chapters}
 
         def summary(q: Question) -> api.QuestionSummary:

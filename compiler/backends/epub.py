@@ -19,6 +19,9 @@ class EpubBackend:
     name: ClassVar[str] = "epub"
     description: ClassVar[str] = "EPUB 3 book with navigation, index and accessible math: build/epub/*.epub"
 
+    def draws_svg_math(self, bank: Bank) -> bool:
+        return bank.config.outputs.epub.math == "svg"
+
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
         book = build_book(bank, ctx.cache)
         data = package(book)

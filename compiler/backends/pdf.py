@@ -28,6 +28,9 @@ class PdfBackend:
     name: ClassVar[str] = "pdf"
     description: ClassVar[str] = "printable sheets: build/pdf/<stem>-{cheatsheet,formulas,drill}.pdf"
 
+    def draws_svg_math(self, bank: Bank) -> bool:
+        return True
+
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
         fonts = check_cjk_font()  # before any work: no font, no PDF
         if fonts.note:

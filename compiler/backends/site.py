@@ -19,6 +19,9 @@ class SiteBackend:
     name: ClassVar[str] = "site"
     description: ClassVar[str] = "static HTML site with search and practice: build/site/index.html"
 
+    def draws_svg_math(self, bank: Bank) -> bool:
+        return True
+
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
         root = site_root(ctx.out_dir, bank.variant)
         files = SiteBuilder(bank, ctx.cache).build()
