@@ -33,8 +33,8 @@ def key(*parts: str) -> str:
     return digest.hexdigest()
 
 
-def _checksum(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+def _checksum(value: str | bytes) -> str:
+    return hashlib.sha256(value.encode("utf-8") if isinstance(value, str) else value).hexdigest()
 
 
 class Cache:
@@ -42,7 +42,7 @@ class Cache:
         self.folder = folder
         self.hits = 0
         self.misses = 0
-        self._pending: dict[tuple[str, str], str] = {}
+        self._pending: dict[tuple[str, str], str | bytes] = {}
         self._discard: set[tuple[str, str]] = set()
         self._db: sqlite3.Connection | None = None
         self._pid = 0
@@ -83,6 +83,14 @@ class Cache:
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
     def get(self, namespace: str, k: str) -> str | None:
+        value = self._get(namespace, k, str)
+        return value if isinstance(value, str) else None
+
+    def get_bytes(self, namespace: str, k: str) -> bytes | None:
+        value = self._get(namespace, k, bytes)
+        return value if isinstance(value, bytes) else None
+
+    def _get(self, namespace: str, k: str, kind: type[str] | type[bytes]) -> str | bytes | None:
         pending = self._pending.get((namespace, k))
         if pending is not None:
             self.hits += 1
@@ -101,7 +109,7 @@ class Cache:
             self.misses += 1
             return None
         sha256, value = row
-        if not isinstance(value, str) or _checksum(value) != sha256:
+        if not isinstance(value, kind) or _checksum(value) != sha256:
             self._discard.add((namespace, k))  # corrupt: recompute, and drop it at the next flush
             self.misses += 1
             return None
@@ -109,6 +117,12 @@ class Cache:
         return value
 
     def put(self, namespace: str, k: str, value: str) -> None:
+        self._put(namespace, k, value)
+
+    def put_bytes(self, namespace: str, k: str, value: bytes) -> None:
+        self._put(namespace, k, value)
+
+    def _put(self, namespace: str, k: str, value: str | bytes) -> None:
         """Remember a value; it reaches the disk at `flush`, so a build that fails writes nothing."""
         if self.folder is None:
             return

@@ -27,6 +27,7 @@ from schema.models import PdfOptions
 Sheet = Literal["cheatsheet", "formulas", "drill"]
 SHEET_NAMES: dict[Sheet, str] = {"cheatsheet": "速查表", "formulas": "公式表", "drill": "自测题"}
 DIFFICULTY = {"easy": "易", "medium": "中", "hard": "难"}
+CHAPTER_LINK = "qbank-chapter:"  # + number: a link to a chapter in another document (compiler.pdf_merge)
 TITLE_SCALE = 1.08  # question titles are set a little larger than the answers (.qt in style.css.j2)
 
 _IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")')
@@ -172,9 +173,10 @@ def question_view(q: Question, chapter: Chapter, ts: Typesetter, assets: Iterabl
 
 
 def chapter_views(bank: Bank, cache: Cache, geo: Geometry) -> Views:
-    ts = Typesetter(cache, geo.text_px, geo.formula_room_px)
     views = []
+    arts: dict[str, MathArt] = {}
     for chapter in bank.chapters:
+        ts = Typesetter(cache, geo.text_px, geo.formula_room_px, prefix=f"{chapter.number}-")
         questions = tuple(question_view(q, chapter, ts, bank.assets) for q in chapter.questions)
         formulas = tuple(
             FormulaView(f.name, ts.placeholder(Math(f.tex, True)), f"{chapter.number}.{q.number}")
@@ -182,22 +184,62 @@ def chapter_views(bank: Bank, cache: Cache, geo: Geometry) -> Views:
             for f in q.formulas
         )
         views.append(ChapterView(chapter.number, chapter.title, questions, formulas))
-    return Views(tuple(views), ts.arts)
+        arts.update(ts.arts)
+    return Views(tuple(views), arts)
 
 
 def iso_date(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def sheet_html(sheet: Sheet, bank: Bank, chapters: tuple[ChapterView, ...], geo: Geometry) -> str:
-    """One sheet's complete HTML document."""
-    questions = [q for c in chapters for q in c.questions]
+@dataclass(frozen=True)
+class Part:
+    """One WeasyPrint document of a sheet: the PDF is these documents, one after the other."""
+
+    sheet: Sheet
+    html: str
+    label: str  # what the footer says before the page numbers ("第 3 章"), or ""
+    chapters: tuple[int, ...]  # the numbers of the chapters it holds
+
+
+def sheet_parts(sheet: Sheet, bank: Bank, chapters: tuple[ChapterView, ...], geo: Geometry) -> list[Part]:
+    """The documents of one sheet. The cheat sheet and the drill sheet are one document per
+    chapter: each is laid out on its own (in parallel, in bounded memory), is reused while its
+    chapter is unchanged, and starts on a new page; its pages are numbered within the chapter.
+    The formula sheet is short and meant to be compact: one document."""
+    if sheet == "formulas":
+        return [Part(sheet, sheet_html(sheet, bank, chapters, geo), "", tuple(c.number for c in chapters))]
+    parts = []
+    for i, chapter in enumerate(chapters):
+        label = f"第 {chapter.number} 章"
+        html_text = sheet_html(sheet, bank, (chapter,), geo, all_chapters=chapters, first=i == 0, label=label)
+        parts.append(Part(sheet, html_text, label, (chapter.number,)))
+    return parts
+
+
+def sheet_html(
+    sheet: Sheet,
+    bank: Bank,
+    chapters: tuple[ChapterView, ...],
+    geo: Geometry,
+    *,
+    all_chapters: tuple[ChapterView, ...] | None = None,
+    first: bool = True,
+    label: str = "",
+) -> str:
+    """One complete HTML document: `chapters` of the sheet; the title block (which counts
+    `all_chapters`) when it is the `first`; `label` before the page numbers."""
+    every = all_chapters if all_chapters is not None else chapters
+    questions = [q for c in every for q in c.questions]
     style = render(
         "pdf/style.css.j2",
         geo=geo,
         paper="letter" if geo.paper == "Letter" else "A4",
         sans=css_family_list(CJK_FAMILIES, "sans-serif"),
         mono=css_family_list(MONO_FAMILIES, "monospace"),
+        running_title=css_string(f"{bank.title} {SHEET_NAMES[sheet]}"),
+        page_label=css_string(f"{label} · ") if label else "",
+        first=first,
     )
     return render(
         f"pdf/{sheet}.html.j2",
@@ -205,11 +247,20 @@ def sheet_html(sheet: Sheet, bank: Bank, chapters: tuple[ChapterView, ...], geo:
         bank=bank,
         sheet_name=SHEET_NAMES[sheet],
         chapters=chapters,
+        all_chapters=every,
+        first=first,
+        chapter_link=CHAPTER_LINK,
         counts={
             "questions": len(questions),
-            "chapters": len(chapters),
-            "formulas": sum(len(c.formulas) for c in chapters),
+            "chapters": len(every),
+            "formulas": sum(len(c.formulas) for c in every),
             "companies": len({name for q in questions for name in q.companies}),
         },
         updated=iso_date(bank.timestamp),
     )
+
+
+def css_string(text: str) -> str:
+    """`text` as a quoted CSS string (also safe inside a <style> element)."""
+    escaped = "".join(f"\\{ord(ch):x} " if ch in '"\\\n<>' or ord(ch) < 32 else ch for ch in text)
+    return f'"{escaped}"'

@@ -180,11 +180,12 @@ def break_tex(tex: str) -> str | None:
 class Typesetter:
     """Math -> placeholders in the HTML, and the drawing for each placeholder id.
 
-    Every placeholder gets a document-unique id (`mb-N`); formulas wider than the room they have
+    Every placeholder gets a document-unique id (`mb-<prefix>N`); formulas wider than the room they have
     are scaled down here, so that the box WeasyPrint lays out is the box we draw into."""
 
-    def __init__(self, cache: Cache, text_px: float, room_px: float) -> None:
+    def __init__(self, cache: Cache, text_px: float, room_px: float, prefix: str = "") -> None:
         self.cache = cache
+        self.prefix = prefix  # ids are `mb-<prefix>N`: one chapter's ids do not move when another changes
         self.text_px = text_px
         self.room_px = room_px  # the widest a formula may be: a column, less a formula box's padding
         self.arts: dict[str, MathArt] = {}
@@ -212,7 +213,7 @@ class Typesetter:
                 art = min(art, self.art(Math(broken, True), size), key=lambda a: a.box[0])
         width, height, depth = art.box
         fit = min(1.0, self.room_px / width) if width else 1.0
-        element_id = f"mb-{len(self.arts) + 1}"
+        element_id = f"mb-{self.prefix}{len(self.arts) + 1}"
         self.arts[element_id] = art
         kind = "display" if math.display else "inline"
         label = html.escape(math.tex, quote=True)

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import mimetypes
 import zlib
@@ -121,11 +122,60 @@ def captured_weasyprint_log() -> Iterator[RenderLog]:
 
 
 @dataclass(frozen=True)
+class Bookmark:
+    label: str
+    page: int  # 0-based, within its document
+    top: float  # CSS px from the top of the page
+    children: tuple[Bookmark, ...]
+
+
+@dataclass(frozen=True)
 class RenderedPdf:
     data: bytes
     pages: int
     split: dict[str, int]  # `.keep` boxes the layout had to split: id -> columns it runs over
     warnings: tuple[str, ...]  # WeasyPrint warnings that do not make the PDF wrong
+    bookmarks: tuple[Bookmark, ...] = ()  # the headings, for the outline of a joined PDF
+
+    def meta(self) -> str:
+        """Everything but the bytes, as JSON (for the cache)."""
+        return json.dumps(
+            {
+                "pages": self.pages,
+                "split": self.split,
+                "warnings": self.warnings,
+                "bookmarks": _dump(self.bookmarks),
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+
+    @classmethod
+    def load(cls, data: bytes, meta: str) -> RenderedPdf:
+        m = json.loads(meta)
+        return cls(data, int(m["pages"]), dict(m["split"]), tuple(m["warnings"]), _load(m["bookmarks"]))
+
+
+def _dump(marks: tuple[Bookmark, ...]) -> list[Any]:
+    return [[b.label, b.page, b.top, _dump(b.children)] for b in marks]
+
+
+def _load(items: list[Any]) -> tuple[Bookmark, ...]:
+    return tuple(
+        Bookmark(str(label), int(page), float(top), _load(children)) for label, page, top, children in items
+    )
+
+
+def _bookmarks(document: Any) -> tuple[Bookmark, ...]:
+    """WeasyPrint's outline: (label, (page, x, y), children, state) for every heading."""
+
+    def convert(nodes: list[Any]) -> tuple[Bookmark, ...]:
+        return tuple(
+            Bookmark(label, target[0], round(target[2], 2), convert(children))
+            for label, target, children, _ in nodes
+        )
+
+    return convert(document.make_bookmark_tree())
 
 
 @dataclass(frozen=True)
@@ -176,6 +226,7 @@ def render_pdf(
         pages=len(document.pages),
         split={k: count for k, count in layout.fragments.items() if count > 1},
         warnings=tuple(log.messages(logging.WARNING)),
+        bookmarks=_bookmarks(document),
     )
 
 

@@ -201,3 +201,30 @@ def test_filtered_output_not_containing_an_edit_is_not_rebuilt(tmp_path: Path) -
     sgd.write_text(sgd.read_text("utf-8") + "\n补充一句。\n", "utf-8")
     result = run_build(source, out, only=["api"], flt=Filter(company="腾讯优图"))
     assert result.skipped == ["api"]
+
+
+def test_warm_build_after_an_edit_equals_a_cold_build_on_one_core(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Caches and parallel processes change how fast, never what: every output of an
+    incremental build equals a cold build's, and two cores give the bytes one core gives."""
+    source = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    warm = tmp_path / "warm"
+    run_build(source, warm)
+    edited = source / "02-models" / "01-sgd.md"
+    edited.write_text(edited.read_text("utf-8") + "\n补充：学习率通常随训练逐步减小。\n", "utf-8")
+    run_build(source, warm)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    cold = tmp_path / "cold"
+    run_build(source, cold)
+
+    def outputs(out: Path) -> dict[str, bytes]:
+        return {
+            str(p.relative_to(out)): p.read_bytes()
+            for p in out.rglob("*")
+            if p.is_file() and not p.relative_to(out).parts[0].startswith(".")
+        }
+
+    warm_files, cold_files = outputs(warm), outputs(cold)
+    assert warm_files.keys() == cold_files.keys() and len(warm_files) > 20
+    assert not [name for name, data in warm_files.items() if cold_files[name] != data]

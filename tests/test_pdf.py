@@ -9,6 +9,7 @@ import hashlib
 import html
 import re
 import shutil
+import sqlite3
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,13 +187,62 @@ def test_two_builds_give_the_same_bytes_wherever_the_bank_lives(fixture_build: P
 
 
 def test_every_page_has_the_running_header_and_page_numbers(real_bank_build: Path) -> None:
+    """Each chapter is its own document, so pages are numbered within their chapter:
+    "第 3 章 · 2 / 9"; every chapter starts on a new page, in order."""
     pages = pypdf.PdfReader(real_bank_build / "pdf" / "cv-interview-cheatsheet.pdf").pages
-    assert len(pages) > 2
+    footers = []
     for n, page in enumerate(pages, start=1):
         text = compact(page.extract_text())
-        assert f"{n}/{len(pages)}" in text
+        # [·•]: one glyph draws both, and the text layer names whichever the page used first
+        found = re.findall(r"第(\d+)章[·•](\d+)/(\d+)", text)
+        assert found, f"page {n} has no page number"
+        footers.append(tuple(int(v) for v in found[-1]))
         if n > 1:
             assert "CV方向面试题速查表" in text and "章" in text
+    expected = []
+    for chapter in range(1, 6):
+        count = sum(1 for c, _, _ in footers if c == chapter)
+        expected += [(chapter, k, count) for k in range(1, count + 1)]
+    assert footers == expected
+
+
+def test_joined_sheet_has_an_outline_and_table_of_contents_links(real_bank_build: Path) -> None:
+    reader = pypdf.PdfReader(real_bank_build / "pdf" / "cv-interview-cheatsheet.pdf")
+    chapters = reader.outline
+    titles = [c.title for c in chapters if not isinstance(c, list)]
+    assert titles == [
+        "第 1 章 图像传统算法",
+        "第 2 章 数据处理 or 特征工程",
+        "第 3 章 深度学习基础理论知识",
+        "第 4 章 常用评价指标",
+        "第 5 章 神经网络模型",
+    ]
+    questions = [q for item in chapters if isinstance(item, list) for q in item]
+    assert len(questions) == 62
+    chapter_pages = [reader.get_destination_page_number(c) or 0 for c in chapters if not isinstance(c, list)]
+    assert chapter_pages == sorted(chapter_pages) and chapter_pages[0] == 0
+    # the table of contents on page 1 links to the first page of each chapter
+    targets: set[int] = set()
+    for ref in reader.pages[0]["/Annots"]:  # type: ignore[attr-defined]  # a PDF array
+        annot = ref.get_object()
+        assert "/A" not in annot, "no link may be left pointing outside the PDF"
+        targets.add(reader.get_page_number(annot["/Dest"][0].get_object()) or 0)
+    assert sorted(targets) == chapter_pages
+
+
+def test_an_edit_renders_only_the_documents_of_its_chapter_again(tmp_path: Path, warm_out: Path) -> None:
+    def rendered_parts() -> set[str]:
+        with sqlite3.connect(warm_out / ".cache" / "cache.sqlite") as db:
+            return {k for (k,) in db.execute("SELECT key FROM entries WHERE namespace = 'pdf-part'")}
+
+    bank = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    run_build(bank, warm_out, only=["pdf"])
+    before = rendered_parts()
+    assert len(before) == 5  # cheat sheet and drill sheet: one document per chapter; formula sheet: one
+    question = bank / "02-models" / "01-sgd.md"
+    question.write_text(question.read_text("utf-8").replace("# ", "# 为什么", 1), "utf-8")  # its title
+    run_build(bank, warm_out, only=["pdf"])
+    assert len(rendered_parts() - before) == 2  # chapter 2 of the cheat sheet and of the drill sheet
 
 
 # ---- options and filters --------------------------------------------------------------------

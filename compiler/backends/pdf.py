@@ -7,21 +7,49 @@
 HTML from Jinja2 templates (templates/pdf/), typeset by WeasyPrint. See `compiler.pdf_html` for the
 documents, `compiler.pdf_render` for the locked-down rendering and `compiler.pdf_fonts` for why a
 machine without a Chinese font gets an error instead of a PDF.
+
+WeasyPrint lays out about three pages a second and holds every page of a document in memory, so
+the cheat sheet and the drill sheet are one document per chapter (`compiler.pdf_html.sheet_parts`):
+the documents are laid out in parallel processes, each rendered document is cached by its content
+(an edit re-renders one chapter), and `compiler.pdf_merge` joins them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+import weasyprint
+
 from compiler.backends.base import BuildContext
+from compiler.cache import key
 from compiler.model import Bank
-from compiler.pdf_fonts import check_cjk_font
-from compiler.pdf_html import SHEET_NAMES, Sheet, chapter_views, geometry, sheet_html
+from compiler.pdf_fonts import FontCheck, check_cjk_font
+from compiler.pdf_html import SHEET_NAMES, Part, Sheet, chapter_views, geometry, sheet_parts
+from compiler.pdf_math import MathArt
+from compiler.pdf_merge import join
 from compiler.pdf_render import PdfRenderError, RenderedPdf, render_pdf
 from compiler.templating import TEMPLATES
 
 SHEETS: tuple[Sheet, ...] = ("cheatsheet", "formulas", "drill")
+PART_VERSION = "1"  # bump when what a part's PDF depends on changes outside its HTML and drawings
+_BOX_ID = re.compile(r'\bid="(mb-[^"]+)"')
+
+
+@dataclass(frozen=True)
+class Job:
+    """One document to render: everything a worker process needs."""
+
+    part: Part
+    arts: dict[str, MathArt]
+    assets: dict[str, Path]
+    roots: tuple[Path, ...]
 
 
 class PdfBackend:
@@ -40,27 +68,77 @@ class PdfBackend:
         views = chapter_views(bank, ctx.cache, geometry(options, "cheatsheet"))
         assets = {name: asset.path for name, asset in bank.assets.items()}
         roots = (bank.root, TEMPLATES / "pdf")
-        rendered: dict[Sheet, RenderedPdf] = {}
+        sheets: dict[Sheet, list[Part]] = {}
         for sheet in SHEETS:
             if sheet == "formulas" and not any(c.formulas for c in views.chapters):
                 ctx.note("no named formulas in this bank: no formula sheet")
                 continue
-            html = sheet_html(sheet, bank, views.chapters, geometry(options, sheet))
-            try:
-                rendered[sheet] = render_pdf(html, assets, roots, views.arts)
-            except PdfRenderError as exc:
-                raise PdfRenderError(f"{SHEET_NAMES[sheet]} ({sheet}): {exc}") from None
+            sheets[sheet] = sheet_parts(sheet, bank, views.chapters, geometry(options, sheet))
+        jobs = [
+            Job(part, {i: views.arts[i] for i in _BOX_ID.findall(part.html)}, assets, roots)
+            for parts in sheets.values()
+            for part in parts
+        ]
+        rendered = _render_all(jobs, ctx, _environment(fonts, assets))
         # Every sheet is rendered before any is written: a failure leaves the previous set whole.
         written = []
         refs = {f"q-{q.id}": q.ref for c in views.chapters for q in c.questions}
-        for sheet, pdf in rendered.items():
-            for element_id, columns in pdf.split.items():
-                what = f"question {refs[element_id]}" if element_id in refs else element_id
-                ctx.note(
-                    f"{sheet}: {what} is longer than a column and runs over {columns} columns "
-                    "(a shorter answer would keep it in one)"
-                )
-            for warning in pdf.warnings:
-                ctx.note(f"{sheet}: WeasyPrint: {warning}")
-            written.append(ctx.write(ctx.out_dir / f"{bank.stem}-{sheet}.pdf", pdf.data))
+        for sheet, parts in sheets.items():
+            pdfs = [rendered[id(part)] for part in parts]
+            for pdf in pdfs:
+                for element_id, columns in pdf.split.items():
+                    what = f"question {refs[element_id]}" if element_id in refs else element_id
+                    ctx.note(
+                        f"{sheet}: {what} is longer than a column and runs over {columns} columns "
+                        "(a shorter answer would keep it in one)"
+                    )
+                for warning in pdf.warnings:
+                    ctx.note(f"{sheet}: WeasyPrint: {warning}")
+            data = join(pdfs, [part.chapters for part in parts])
+            written.append(ctx.write(ctx.out_dir / f"{bank.stem}-{sheet}.pdf", data))
         return written
+
+
+def _environment(fonts: FontCheck, assets: Mapping[str, Path]) -> str:
+    """What a rendered document depends on besides its HTML and drawings."""
+    images = [
+        f"{name}:{hashlib.sha256(path.read_bytes()).hexdigest()}" for name, path in sorted(assets.items())
+    ]
+    return key(PART_VERSION, weasyprint.__version__, *fonts.families, fonts.chosen or "", *images)
+
+
+def _render_all(jobs: list[Job], ctx: BuildContext, environment: str) -> dict[int, RenderedPdf]:
+    """Every job's PDF by `id(part)`: from the cache, or rendered in parallel processes."""
+    done: dict[int, RenderedPdf] = {}
+    keys: dict[int, str] = {}
+    todo: list[Job] = []
+    for job in jobs:
+        arts = [f"{i}:{art.unit!r}:{art.dump()}" for i, art in sorted(job.arts.items())]
+        k = keys[id(job.part)] = key(environment, job.part.html, *arts)
+        data, meta = ctx.cache.get_bytes("pdf-part", k), ctx.cache.get("pdf-part-meta", k)
+        if data is not None and meta is not None:
+            done[id(job.part)] = RenderedPdf.load(data, meta)
+        else:
+            todo.append(job)
+    workers = min(len(todo), os.cpu_count() or 1)
+    if workers <= 1:
+        results = [_render(job) for job in todo]
+    else:
+        # The largest documents first, so that the processes finish together.
+        order = sorted(range(len(todo)), key=lambda n: -len(todo[n].part.html))
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            unordered = pool.map(_render, [todo[n] for n in order], chunksize=1)
+        results = [unordered[order.index(n)] for n in range(len(todo))]
+    for job, pdf in zip(todo, results, strict=True):
+        done[id(job.part)] = pdf
+        ctx.cache.put_bytes("pdf-part", keys[id(job.part)], pdf.data)
+        ctx.cache.put("pdf-part-meta", keys[id(job.part)], pdf.meta())
+    return done
+
+
+def _render(job: Job) -> RenderedPdf:
+    try:
+        return render_pdf(job.part.html, job.assets, job.roots, job.arts)
+    except PdfRenderError as exc:
+        where = SHEET_NAMES[job.part.sheet] + (f", {job.part.label}" if job.part.label else "")
+        raise PdfRenderError(f"{where} ({job.part.sheet}): {exc}") from None

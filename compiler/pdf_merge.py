@@ -1,0 +1,75 @@
+"""Joining the documents of a sheet into one PDF, with pikepdf (qpdf).
+
+The cheat sheet and the drill sheet are laid out one chapter at a time (see
+`compiler.pdf_html.sheet_parts`). The joined PDF keeps what a reader uses: the pages in order,
+one outline of every chapter and question, the metadata and language of the first document, and
+the links of the table of contents, which WeasyPrint wrote as `qbank-chapter:N` URIs (the chapter
+is in another document) and which become links to that chapter's first page here.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import pikepdf
+
+from compiler.pdf_html import CHAPTER_LINK
+from compiler.pdf_render import Bookmark, RenderedPdf
+
+PX_TO_PT = 0.75
+
+
+def join(parts: Sequence[RenderedPdf], chapters: Sequence[tuple[int, ...]]) -> bytes:
+    """One PDF of `parts` in order; `chapters[i]` are the chapter numbers part i holds."""
+    out = pikepdf.Pdf.new()
+    sources = [pikepdf.open(io.BytesIO(part.data)) for part in parts]
+    try:
+        offsets = []
+        for source in sources:
+            offsets.append(len(out.pages))
+            out.pages.extend(source.pages)
+        first = sources[0]
+        out.trailer.Info = out.copy_foreign(first.trailer.Info)
+        for name in ("/Lang", "/PageMode"):
+            if name in first.Root:
+                out.Root[name] = first.Root[name]
+        chapter_page = {n: offset for offset, held in zip(offsets, chapters, strict=True) for n in held[:1]}
+        _point_chapter_links(out, chapter_page)
+        with out.open_outline() as outline:
+            for part, offset in zip(parts, offsets, strict=True):
+                outline.root.extend(_outline(out, part.bookmarks, offset))
+        buffer = io.BytesIO()
+        # The same input gives the same bytes: the file /ID is a hash of the content.
+        out.save(buffer, deterministic_id=True, min_version=first.pdf_version)
+    finally:
+        for source in sources:
+            source.close()
+    return buffer.getvalue()
+
+
+def _outline(pdf: pikepdf.Pdf, marks: tuple[Bookmark, ...], offset: int) -> list[pikepdf.OutlineItem]:
+    items = []
+    for mark in marks:
+        page = pdf.pages[offset + mark.page]
+        top = float(page.mediabox[3]) - mark.top * PX_TO_PT
+        item = pikepdf.OutlineItem(
+            mark.label, offset + mark.page, pikepdf.PageLocation.XYZ, left=0, top=round(top, 2)
+        )
+        item.children.extend(_outline(pdf, mark.children, offset))
+        items.append(item)
+    return items
+
+
+def _point_chapter_links(pdf: pikepdf.Pdf, chapter_page: dict[int, int]) -> None:
+    for page in pdf.pages:
+        for annot in page.obj.get("/Annots", []):
+            action = annot.get("/A")
+            if action is None or action.get("/S") != pikepdf.Name.URI:
+                continue
+            uri = str(action.get("/URI", ""))
+            if not uri.startswith(CHAPTER_LINK):
+                continue
+            number = int(uri.removeprefix(CHAPTER_LINK))
+            del annot["/A"]
+            annot.Dest = pikepdf.Array([pdf.pages[chapter_page[number]].obj, pikepdf.Name.Fit])
