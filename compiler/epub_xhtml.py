@@ -17,9 +17,11 @@ from pathlib import PurePosixPath
 import lxml.html
 from lxml import etree
 
-from compiler.cache import Cache
+from compiler.cache import Cache, key
 from compiler.mathforms import Math, replace_math
-from compiler.mathsvg import SCREEN_MATH_PX, math_svg, scalable_svg
+from compiler.mathsvg import SCREEN_MATH_PX, math_svg, scalable_svg, with_id_prefix
+
+EPUB_SVG_VERSION = "1"  # bump when `svg_for_epub` changes what it produces
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -141,8 +143,15 @@ class MathRenderer:
         self.count += 1
         if self.mathml is not None:
             return _mathml_markup(math, self.mathml)
-        svg = math_svg(math, self.cache, SCREEN_MATH_PX, id_prefix=f"m{self.count}")
-        return svg_for_epub(svg, SCREEN_MATH_PX)
+        # The conversion is cached by formula; ids are made unique afterwards (same bytes, and an
+        # edit re-converts only its own formulas).
+        svg = math_svg(math, self.cache, SCREEN_MATH_PX)
+        k = key(EPUB_SVG_VERSION, svg)
+        converted = self.cache.get("epub-svg", k)
+        if converted is None:
+            converted = svg_for_epub(svg, SCREEN_MATH_PX)
+            self.cache.put("epub-svg", k, converted)
+        return with_id_prefix(converted, f"m{self.count}")
 
     def page(self, xhtml: str) -> str:
         return replace_math(xhtml, self)

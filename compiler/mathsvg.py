@@ -48,9 +48,14 @@ def math_svg(math: Math, cache: Cache, size_px: float = SCREEN_MATH_PX, id_prefi
     if svg is None:
         svg = _typeset(math, size_px)
         cache.put("svg", k, svg)
-    if id_prefix != "m":
-        svg = _ID.sub(lambda m: f'{m.group(1)}="{m.group(2)}{id_prefix}-{m.group(3)}"', svg)
-    return svg
+    return with_id_prefix(svg, id_prefix)
+
+
+def with_id_prefix(svg: str, id_prefix: str) -> str:
+    """The SVG with its ids (and the references to them) prefixed, unique on a page of many."""
+    if id_prefix == "m":
+        return svg
+    return _ID.sub(lambda m: f'{m.group(1)}="{m.group(2)}{id_prefix}-{m.group(3)}"', svg)
 
 
 def bank_math(bank: Bank) -> list[Math]:
