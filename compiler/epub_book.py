@@ -24,7 +24,8 @@ from compiler.epub_xhtml import (
     plain_text,
     to_xhtml,
 )
-from compiler.mathsvg import bank_math
+from compiler.mathforms import Math
+from compiler.mathsvg import SvgTemplate, bank_math
 from compiler.model import Bank, Chapter, Question
 from compiler.render import mathml_for
 from compiler.templating import asset, render
@@ -151,8 +152,9 @@ def build_book(bank: Bank, cache: Cache) -> Book:
     image_href = {name: res.file for name, res in images.items()}
     chapter_pages: list[Page] = []
     chapters: list[ChapterView] = []
+    svgs: dict[Math, SvgTemplate] = {}
     for chapter in bank.chapters:
-        view, pages = _chapter(chapter, MathRenderer(cache, mathml), image_href, lang)
+        view, pages = _chapter(chapter, MathRenderer(cache, mathml, svgs), image_href, lang)
         chapters.append(view)
         chapter_pages.extend(pages)
     index = _index(bank, chapters)

@@ -89,7 +89,13 @@ def package(book: Book) -> bytes:
     writer = _Writer(
         buffer,
         ebook,
-        {"mtime": book.modified, "epub3_landmark": False, "epub3_pages": False, "raise_exceptions": True},
+        {
+            "mtime": book.modified,
+            "epub3_landmark": False,
+            "epub3_pages": False,
+            "raise_exceptions": True,
+            "compresslevel": 0,  # `rezip` compresses it once, reproducibly
+        },
     )
     writer.process()
     writer.write()

@@ -19,7 +19,7 @@ from lxml import etree
 
 from compiler.cache import Cache, key
 from compiler.mathforms import Math, replace_math
-from compiler.mathsvg import SCREEN_MATH_PX, math_svg, scalable_svg, with_id_prefix
+from compiler.mathsvg import SCREEN_MATH_PX, SvgTemplate, math_svg, scalable_svg
 
 EPUB_SVG_VERSION = "1"  # bump when `svg_for_epub` changes what it produces
 
@@ -132,26 +132,37 @@ def _unwrap_dead_links(holder: lxml.html.HtmlElement) -> None:
 
 class MathRenderer:
     """Turns math spans into SVG or MathML. One instance per chapter: every formula gets its own SVG
-    id prefix, so ids stay unique on every page of the chapter."""
+    id prefix, so ids stay unique on every page of the chapter. `svgs` may be shared by the
+    chapters: a formula used twice is converted once."""
 
-    def __init__(self, cache: Cache, mathml: Mapping[Math, str] | None = None) -> None:
+    def __init__(
+        self,
+        cache: Cache,
+        mathml: Mapping[Math, str] | None = None,
+        svgs: dict[Math, SvgTemplate] | None = None,
+    ) -> None:
         self.cache = cache
         self.mathml = mathml
         self.count = 0
+        self._svgs = {} if svgs is None else svgs
 
     def __call__(self, math: Math) -> str:
         self.count += 1
         if self.mathml is not None:
             return _mathml_markup(math, self.mathml)
-        # The conversion is cached by formula; ids are made unique afterwards (same bytes, and an
-        # edit re-converts only its own formulas).
+        template = self._svgs.get(math)
+        if template is None:
+            template = self._svgs[math] = SvgTemplate(self._converted(math))
+        return template.with_prefix(f"m{self.count}")
+
+    def _converted(self, math: Math) -> str:
         svg = math_svg(math, self.cache, SCREEN_MATH_PX)
         k = key(EPUB_SVG_VERSION, svg)
         converted = self.cache.get("epub-svg", k)
         if converted is None:
             converted = svg_for_epub(svg, SCREEN_MATH_PX)
             self.cache.put("epub-svg", k, converted)
-        return with_id_prefix(converted, f"m{self.count}")
+        return converted
 
     def page(self, xhtml: str) -> str:
         return replace_math(xhtml, self)

@@ -55,7 +55,24 @@ def with_id_prefix(svg: str, id_prefix: str) -> str:
     """The SVG with its ids (and the references to them) prefixed, unique on a page of many."""
     if id_prefix == "m":
         return svg
-    return _ID.sub(lambda m: f'{m.group(1)}="{m.group(2)}{id_prefix}-{m.group(3)}"', svg)
+    return SvgTemplate(svg).with_prefix(id_prefix)
+
+
+class SvgTemplate:
+    """An SVG whose ids can be prefixed quickly: the ids are found once, and most formulas
+    have none (a page of a large book has hundreds of formulas to prefix)."""
+
+    def __init__(self, svg: str) -> None:
+        self.parts = _ID.split(svg)  # text, then (attribute, '#' or '', id) for every match
+
+    def with_prefix(self, id_prefix: str) -> str:
+        if len(self.parts) == 1:
+            return self.parts[0]
+        out = [self.parts[0]]
+        for n in range(1, len(self.parts), 4):
+            attribute, hash_, name, text = self.parts[n : n + 4]
+            out.append(f'{attribute}="{hash_}{id_prefix}-{name}"{text}')
+        return "".join(out)
 
 
 def bank_math(bank: Bank) -> list[Math]:

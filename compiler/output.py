@@ -100,7 +100,8 @@ def reproducible_zip(
             info.compress_type = zipfile.ZIP_STORED if name in stored else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             info.create_system = 3
-            archive.writestr(info, entries[name], compresslevel=9 if name not in stored else None)
+            # zlib's default level: on a large EPUB, 9 took half as long again for 0.2 % fewer bytes
+            archive.writestr(info, entries[name], compresslevel=6 if name not in stored else None)
     return buffer.getvalue()
 
 

@@ -99,7 +99,7 @@ class ApiBackend:
                 parts = tag.split("/")
                 for depth in range(1, len(parts) + 1):  # optimizer/adam is also under optimizer
                     members = tag_members.setdefault("/".join(parts[:depth]), [])
-                    if q not in members:
+                    if not members or members[-1] is not q:  # two tags of q under one parent
                         members.append(q)
         for tag, members in sorted(tag_members.items()):
             docs[f"tags/{tag_path(tag)}.json"] = api.Tag(
