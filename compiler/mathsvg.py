@@ -12,6 +12,7 @@ import html
 import multiprocessing
 import os
 import re
+from functools import cache
 
 from compiler.cache import Cache, key
 from compiler.mathforms import Math, find_math
@@ -105,11 +106,9 @@ def typeset_all(maths: list[Math], cache: Cache, size_px: float = SCREEN_MATH_PX
 
 
 def _typeset(math: Math, size_px: float) -> str:
-    from ziamath.config import config as zconfig
     from ziamath.zmath import Latex
 
-    zconfig.svg2 = False  # SVG 1.1 <symbol>s would share ids across formulas
-    _fix_large_operators()
+    _configure_ziamath()
     tex = math.tex if math.display else " ".join(math.tex.split())
     svg = _fit_viewbox(Latex(tex, size=size_px, inline=not math.display).svg())
     label = html.escape(math.tex, quote=True)
@@ -125,6 +124,29 @@ def _typeset(math: Math, size_px: float) -> str:
         f'<svg class="{cls}" role="img" aria-label="{label}"{style} ',
         1,
     )
+
+
+@cache
+def _configure_ziamath() -> None:
+    from ziamath.config import config as zconfig
+
+    zconfig.svg2 = False  # SVG 1.1 <symbol>s would share ids across formulas
+    _fix_large_operators()
+    _shallow_parent_styles()
+
+
+def _shallow_parent_styles() -> None:
+    """ziamath 0.13 reads each node's parent style through `dataclasses.asdict`, a deep copy that
+    took a third of all typesetting time. `parse_style` only reads the scalar fields of that
+    dict (colour, size, script level, display style), so a shallow one gives the same SVG
+    (checked on 900 formulas of the real and synthetic banks) in two thirds of the time."""
+    from ziamath import styles
+
+    setattr(styles, "asdict", _style_fields)  # noqa: B010  # the module's own name for it
+
+
+def _style_fields(style: object) -> dict[str, object]:
+    return dict(vars(style))
 
 
 def _fix_large_operators() -> None:
