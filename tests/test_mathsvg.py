@@ -1,0 +1,67 @@
+"""Math typesetting: the speed-ups applied to ziamath change no SVG byte."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from tests.conftest import REAL_BANK, ROOT
+
+# Formulas that exercise what the speed-ups touch: fences that stretch to their row (\left,
+# \right, |, \{), nested rows, large operators inside fences, scripts of scripts, matrices.
+ODD = [
+    r"\left(\frac{a}{\sum_j b_j}\right)^{2}",
+    r"\left| \frac{\partial L}{\partial w} \right|",
+    r"\left\{ \begin{aligned} x &= 1 \\ y &= \left[ \frac{1}{1+e^{-z}} \right] \end{aligned} \right.",
+    r"e^{-\frac{(x-\mu)^2}{2\sigma^2}}",
+    r"\begin{pmatrix} 1 & 0 \\ 0 & \sqrt{\lambda} \end{pmatrix}",
+    r"\| W \|_F = \sqrt{\sum_{i,j} w_{ij}^2}",
+    r"\operatorname{softmax}(z)_i = \frac{e^{z_i}}{\sum_{k} e^{z_k}}",
+]
+
+SCRIPT = textwrap.dedent(
+    """
+    import hashlib, json, re, sys
+    from pathlib import Path
+    from compiler import mathsvg
+    from compiler.diagnostics import Diagnostics
+    from compiler.loader import load_bank
+    from compiler.mathforms import Math
+
+    plain, odd, bank_dir = sys.argv[1] == "plain", json.loads(sys.argv[2]), Path(sys.argv[3])
+    if plain:  # ziamath as published, with only the two fixes that change the drawing
+        from ziamath.config import config
+        config.svg2 = False
+        mathsvg._fix_large_operators()
+        mathsvg._configure_ziamath = lambda: None
+    bank = load_bank(bank_dir, Diagnostics())
+    maths = [Math(t, d) for t in odd for d in (True, False)]
+    for q in bank.questions:
+        for m in re.findall(r"\\$\\$(.*?)\\$\\$|\\$([^$]+)\\$", q.title + "\\n" + q.answer, re.S):
+            maths.append(Math(m[0] or m[1], bool(m[0])))
+        maths += [Math(f.tex, True) for f in q.formulas]
+    maths = list(dict.fromkeys(maths))
+    svg = {f"{m.display}:{m.tex}": mathsvg._typeset(m, 16.0) for m in maths}
+    print(json.dumps({k: hashlib.sha256(v.encode()).hexdigest() for k, v in svg.items()}))
+    """
+)
+
+
+def typeset_all(mode: str) -> dict[str, str]:
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, mode, json.dumps(ODD), str(REAL_BANK)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, str] = json.loads(out.stdout)
+    return result
+
+
+def test_speed_ups_give_the_same_svg_as_ziamath_itself() -> None:
+    plain, fast = typeset_all("plain"), typeset_all("fast")
+    assert len(plain) > 400  # every formula of the real bank, and the odd ones in both modes
+    assert fast == plain
