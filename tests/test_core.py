@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
+import random
 import sqlite3
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,7 @@ from compiler.build import build, compile_bank
 from compiler.cache import Cache
 from compiler.diagnostics import Diagnostics
 from compiler.filters import Filter
-from compiler.output import reproducible_zip, write_bytes_atomic
+from compiler.output import ZIP_EPOCH, reproducible_zip, write_bytes_atomic
 from compiler.progress import Progress
 from compiler.timestamps import content_timestamp
 from tests.conftest import FIXTURE_BANK, copy_bank, git, run_build
@@ -136,6 +139,29 @@ def test_reproducible_zip_is_deterministic() -> None:
     )
     assert a == b
     assert a[30:38] == b"mimetype"  # first entry, stored
+
+
+def test_reproducible_zip_is_laid_out_as_zipfile_writes_it() -> None:
+    """The entries are compressed in parallel, but the archive is the one `zipfile` writes."""
+    entries = {
+        "mimetype": b"application/epub+zip",
+        "EPUB/第一章.xhtml": "<p>你好，世界</p>".encode() * 500,
+        "EPUB/noise.bin": random.Random(7).randbytes(20_000),
+        "empty": b"",
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in ["mimetype", "EPUB/noise.bin", "EPUB/第一章.xhtml", "empty"]:
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            archive.writestr(info, entries[name], compresslevel=None if name == "mimetype" else 6)
+    ours = reproducible_zip(entries, first="mimetype", stored=("mimetype",))
+    assert ours == buffer.getvalue()
+    with zipfile.ZipFile(io.BytesIO(ours)) as archive:
+        assert archive.testzip() is None
+        assert {i.filename: archive.read(i) for i in archive.infolist()} == entries
 
 
 def test_content_timestamp_follows_commits_and_uncommitted_edits(
