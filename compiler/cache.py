@@ -128,6 +128,15 @@ class Cache:
             return
         self._pending[(namespace, k)] = value
 
+    def take_pending(self) -> dict[tuple[str, str], str | bytes]:
+        """The values not yet flushed, handed over (from a worker process to its parent)."""
+        pending, self._pending = self._pending, {}
+        return pending
+
+    def absorb(self, pending: dict[tuple[str, str], str | bytes]) -> None:
+        if self.folder is not None:
+            self._pending.update(pending)
+
     def flush(self) -> None:
         if not (self._pending or self._discard):
             return

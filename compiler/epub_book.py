@@ -8,10 +8,13 @@ chapter (each question a heading with the anchor `q-<id>`), the index by company
 from __future__ import annotations
 
 import mimetypes
+import multiprocessing
+import os
 import unicodedata
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from markupsafe import Markup
 
@@ -25,7 +28,7 @@ from compiler.epub_xhtml import (
     to_xhtml,
 )
 from compiler.mathforms import Math
-from compiler.mathsvg import SvgTemplate, bank_math
+from compiler.mathsvg import SvgTemplate, bank_math, question_math
 from compiler.model import Bank, Chapter, Question
 from compiler.render import mathml_for
 from compiler.templating import asset, render
@@ -34,6 +37,7 @@ STYLESHEET = "style/book.css"
 COVER_IMAGE = "images/cover.svg"
 NAV_PAGE = "nav.xhtml"
 INDEX_PAGE = "index.xhtml"
+PARALLEL_FROM = 200  # questions: a smaller book is made in one process (starting more costs more)
 PART_BYTES = 280_000  # split a chapter between questions beyond this size (see `_chapter`)
 UUID_NAMESPACE = uuid.UUID("6f6c1a4e-2b1d-5c55-9d1e-7a1b0c9e3f10")  # fixed: identifiers never change
 DIFFICULTY = {"easy": "简单", "medium": "中等", "hard": "困难"}
@@ -152,9 +156,7 @@ def build_book(bank: Bank, cache: Cache) -> Book:
     image_href = {name: res.file for name, res in images.items()}
     chapter_pages: list[Page] = []
     chapters: list[ChapterView] = []
-    svgs: dict[Math, SvgTemplate] = {}
-    for chapter in bank.chapters:
-        view, pages = _chapter(chapter, MathRenderer(cache, mathml, svgs), image_href, lang)
+    for view, pages in _chapters(bank, cache, mathml, image_href):
         chapters.append(view)
         chapter_pages.extend(pages)
     index = _index(bank, chapters)
@@ -259,6 +261,42 @@ def _images(bank: Bank) -> dict[str, Resource]:
         taken[file] = name
         out[name] = Resource(file, f"img-{n:03d}", media_type, path.read_bytes())
     return out
+
+
+def _chapters(
+    bank: Bank, cache: Cache, mathml: dict[Math, str] | None, image_href: dict[str, str]
+) -> list[tuple[ChapterView, list[Page]]]:
+    """Every chapter's view and pages. Chapters are independent: in a large bank they are made
+    in parallel processes (same bytes; each process converts the formulas of its chapters)."""
+    lang = bank.config.language
+    workers = min(os.cpu_count() or 1, len(bank.chapters))
+    if len(bank.questions) < PARALLEL_FROM or workers < 2:
+        svgs: dict[Math, SvgTemplate] = {}
+        return [_chapter(c, MathRenderer(cache, mathml, svgs), image_href, lang) for c in bank.chapters]
+    jobs = [(c, cache.folder, _subset(mathml, c), image_href, lang) for c in bank.chapters]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        done = pool.starmap(_chapter_in_worker, jobs, chunksize=1)
+    for _, _, entries in done:
+        cache.absorb(entries)
+    return [(view, pages) for view, pages, _ in done]
+
+
+def _subset(mathml: dict[Math, str] | None, chapter: Chapter) -> dict[Math, str] | None:
+    if mathml is None:
+        return None
+    return {m: mathml[m] for q in chapter.questions for m in question_math(q) if m in mathml}
+
+
+def _chapter_in_worker(
+    chapter: Chapter,
+    folder: Path | None,
+    mathml: dict[Math, str] | None,
+    image_href: dict[str, str],
+    lang: str,
+) -> tuple[ChapterView, list[Page], dict[tuple[str, str], str | bytes]]:
+    cache = Cache(folder)
+    view, pages = _chapter(chapter, MathRenderer(cache, mathml, {}), image_href, lang)
+    return view, pages, cache.take_pending()
 
 
 def _chapter(

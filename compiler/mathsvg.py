@@ -17,7 +17,7 @@ from typing import Any
 
 from compiler.cache import Cache, key
 from compiler.mathforms import Math, find_math
-from compiler.model import Bank
+from compiler.model import Bank, Question
 
 SVG_VERSION = "2"  # bump when the SVG produced for the same TeX changes
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
@@ -79,13 +79,16 @@ class SvgTemplate:
 
 def bank_math(bank: Bank) -> list[Math]:
     """Every formula of the bank, each once, in the order of the bank."""
-    found = (
+    return list(dict.fromkeys(m for q in bank.questions for m in question_math(q)))
+
+
+def question_math(q: Question) -> list[Math]:
+    """Every formula of a question: in its title, its answer and its named formulas."""
+    return [
         m
-        for q in bank.questions
         for fragment in (q.html.title_html, q.html.answer_html, *q.html.formulas_html)
         for m in find_math(fragment)
-    )
-    return list(dict.fromkeys(found))
+    ]
 
 
 def typeset_all(maths: list[Math], cache: Cache, size_px: float = SCREEN_MATH_PX) -> int:

@@ -392,6 +392,17 @@ def test_two_builds_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest.Monk
     assert later.dc("identifier") == Epub(tmp_path / "a" / "epub" / "test-bank.epub").dc("identifier")
 
 
+@pytest.mark.parametrize("math", ["svg", "mathml"])
+def test_chapters_made_in_parallel_give_the_same_book(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, math: str
+) -> None:
+    source = odd_bank(tmp_path, math)
+    serial = build_epub(source, tmp_path / "serial").read_bytes()
+    monkeypatch.setattr(epub_book, "PARALLEL_FROM", 0)  # as for a large bank
+    parallel = build_epub(source, tmp_path / "parallel").read_bytes()
+    assert parallel == serial
+
+
 # ---- units ----------------------------------------------------------------------------------------
 
 
