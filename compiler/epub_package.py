@@ -9,13 +9,12 @@ dates: the same bank gives the same bytes, and nothing reaches the disk unless p
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from ebooklib import epub
 
 from compiler.epub_book import Book, Page, Resource
-from compiler.output import rezip
+from compiler.output import reproducible_zip
 
 
 class _Page(epub.EpubHtml):  # type: ignore[misc]
@@ -51,6 +50,22 @@ class _Writer(epub.EpubWriter):  # type: ignore[misc]
     def _get_ncx(self) -> bytes:
         return bytes(self.book.get_item_with_id("ncx").content)
 
+    def write(self) -> None:
+        """The archive's entries by name instead of a zip: `reproducible_zip` packs them once (a
+        large book is hundreds of megabytes; zipping it twice cost time and a copy in memory)."""
+        self.out = _Entries()
+        self.out.writestr("mimetype", "application/epub+zip")
+        self._write_container()
+        self._write_opf()
+        self._write_items()
+
+
+class _Entries(dict[str, bytes]):
+    """What ebooklib's writer needs of a zip file: `writestr`."""
+
+    def writestr(self, name: str, data: str | bytes, compress_type: int | None = None) -> None:
+        self[name] = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
 
 def package(book: Book) -> bytes:
     """The EPUB file's bytes."""
@@ -85,21 +100,14 @@ def package(book: Book) -> bytes:
     ebook.spine = spine
     ebook.guide = [{"type": kind, "title": title, "href": href} for kind, title, href in book.guide]
 
-    buffer = io.BytesIO()
     writer = _Writer(
-        buffer,
+        None,  # no file: `write` collects the entries
         ebook,
-        {
-            "mtime": book.modified,
-            "epub3_landmark": False,
-            "epub3_pages": False,
-            "raise_exceptions": True,
-            "compresslevel": 0,  # `rezip` compresses it once, reproducibly
-        },
+        {"mtime": book.modified, "epub3_landmark": False, "epub3_pages": False, "raise_exceptions": True},
     )
     writer.process()
     writer.write()
-    return rezip(buffer.getvalue(), first="mimetype", stored=("mimetype",))
+    return reproducible_zip(writer.out, first="mimetype", stored=("mimetype",))
 
 
 def _resource(resource: Resource) -> epub.EpubItem:

@@ -147,10 +147,3 @@ def _zip_layout(names: list[str], packed: list[tuple[bytes, int, int, int]]) -> 
         struct.pack("<4sHHHHLLH", b"PK\x05\x06", 0, 0, len(names), len(names), len(directory), start, 0)
     )
     return out.getvalue()
-
-
-def rezip(data: bytes, first: str | None = None, stored: tuple[str, ...] = ()) -> bytes:
-    """Re-pack a zip made by a library (genanki, ebooklib) reproducibly."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        entries = {info.filename: archive.read(info) for info in archive.infolist()}
-    return reproducible_zip(entries, first=first, stored=stored)

@@ -1,19 +1,27 @@
 """Phase one, rendering: every question's Markdown -> sanitised HTML in one pandoc process.
 
 All questions that are not in the cache go into one Markdown document, each wrapped in a fenced
-div with a unique id; the HTML is split at those ids afterwards. A build therefore starts a
-small, constant number of pandoc processes however large the bank is (pandoc's start-up costs
-30-50 ms, which per question would dominate the build).
+div with a unique id; the HTML is split at those ids afterwards. A build therefore starts one
+pandoc process for a bank of up to `BATCH` questions, however many there are (pandoc's start-up
+costs 30-50 ms, which per question would dominate the build).
+
+A larger bank is cut into documents of `BATCH` questions, converted by as many pandoc processes
+at a time as there are cores: pandoc's Markdown reader takes more than linear time in the size
+of a document (10,000 questions: 37.6 s as one document, 3.4 s for a fifth of it).
 """
 
 from __future__ import annotations
 
 import html
+import os
 import re
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 import pypandoc
@@ -24,18 +32,26 @@ from compiler.mathforms import Math, find_math, math_span, tex_problem
 from compiler.model import Asset, Bank, Chapter, Question, Rendered
 from compiler.sanitize import sanitize
 
-PANDOC_FROM = "markdown-raw_tex-auto_identifiers-implicit_figures+tex_math_dollars"
+# No footnotes: pandoc numbers them across the whole document and collects them at its end, so a
+# question's note would depend on which other questions shared its batch (see `_FOOTNOTE`).
+PANDOC_FROM = "markdown-raw_tex-auto_identifiers-implicit_figures-footnotes+tex_math_dollars"
 PANDOC_ARGS = ["--mathjax", "--wrap=none", "--syntax-highlighting=tango"]
-RENDER_VERSION = "2"  # bump when the HTML produced for the same Markdown changes
+BATCH = 1000  # questions per pandoc process (see the module's docstring)
+RENDER_VERSION = "3"  # bump when the HTML produced for the same Markdown changes
 _MARKER = re.compile(r'<div id="qbank-(\d+)-(title|answer)">\n?(?:<!-- qbank -->\n?)?')
 # First in every fenced div: pandoc 3 turns a div that starts with a heading into a section and moves
 # the div's id onto the heading, so an answer starting with `## ...` would lose its marker and be
 # glued to the title. A comment keeps the heading from being first; `_MARKER` swallows it again.
 _GUARD = "<!-- qbank -->\n"
 _IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")')
+_FOOTNOTE = re.compile(r"\[\^[^\]\s]+\]")
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # Counts pandoc processes: tests assert that it does not grow with the bank.
 pandoc_calls = 0
+_calls_lock = threading.Lock()
 
 
 @cache
@@ -49,8 +65,19 @@ def pandoc_version() -> str:
 
 def run_pandoc(markdown: str, args: list[str]) -> str:
     global pandoc_calls
-    pandoc_calls += 1
+    with _calls_lock:
+        pandoc_calls += 1
     return str(pypandoc.convert_text(markdown, "html5", format=PANDOC_FROM, extra_args=args))
+
+
+def _in_batches(items: list[T], convert: Callable[[list[T]], R]) -> list[R]:
+    """`convert` applied to consecutive batches of at most `BATCH` items, several at a time (the
+    work happens in pandoc processes: threads are enough to keep the cores busy)."""
+    batches = [items[n : n + BATCH] for n in range(0, len(items), BATCH)]
+    if len(batches) == 1:
+        return [convert(batches[0])]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(convert, batches))
 
 
 def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
@@ -68,7 +95,8 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
         else:
             missing.append(i)
     if missing:
-        raw.update(_render_batch([questions[i] for i in missing], missing))
+        for found in _in_batches(missing, lambda batch: _render_batch([questions[i] for i in batch], batch)):
+            raw.update(found)
         for i in missing:
             cache.put("html", keys[i], raw[i][0] + "\0" + raw[i][1])
 
@@ -89,6 +117,13 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
                     f"two different images are named '{asset.name}'",
                     f"rename one of {diags.relative(known.path)} and {diags.relative(asset.path)}",
                 )
+        note = _FOOTNOTE.search(q.title + "\n" + q.answer)
+        if note:
+            diags.warning(
+                locate(note.group(0)),
+                f"footnotes are not supported: '{note.group(0)}' is printed as it is written",
+                "write the note into the text, in parentheses",
+            )
         formulas = tuple(math_span(f.tex, display=True) for f in q.formulas)
         for fragment in (title_html, answer_html, *formulas):
             for math in find_math(fragment):
@@ -226,7 +261,7 @@ def filter_chapters(chapters: tuple[Chapter, ...], keep: Callable[[Question], bo
 
 
 def mathml_for(maths: list[Math], cache: Cache) -> dict[Math, str]:
-    """MathML (pandoc's texmath) for every formula, in one pandoc process for all cache misses."""
+    """MathML (pandoc's texmath) for every formula: one pandoc process for up to `BATCH` cache misses."""
     version = pandoc_version()
     result: dict[Math, str] = {}
     todo: list[Math] = []
@@ -236,16 +271,19 @@ def mathml_for(maths: list[Math], cache: Cache) -> dict[Math, str]:
             todo.append(math)
         else:
             result[math] = cached
-    if todo:
+
+    def convert(batch: list[tuple[int, Math]]) -> dict[Math, str]:
         doc = "\n".join(
             f"::: {{#qbank-{i}-title}}\n"
             + (f"$${m.tex}$$" if m.display else f"${m.tex.replace(chr(10), ' ')}$")
             + "\n:::\n"
-            for i, m in enumerate(todo)
+            for i, m in batch
         )
         found = _split(run_pandoc(doc, ["--mathml", "--wrap=none"]))
-        for i, math in enumerate(todo):
-            mathml = _strip_paragraph(found.get((i, "title"), ""))
+        return {m: _strip_paragraph(found.get((i, "title"), "")) for i, m in batch}
+
+    for converted in _in_batches(list(enumerate(todo)), convert):
+        for math, mathml in converted.items():
             result[math] = mathml
             cache.put("mathml", key(RENDER_VERSION, version, str(math.display), math.tex), mathml)
     return result

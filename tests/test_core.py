@@ -47,6 +47,26 @@ def test_pandoc_processes_do_not_grow_with_the_bank(tmp_path: Path) -> None:
     assert small == large <= 2  # one for HTML, one for the API's MathML
 
 
+def test_a_large_bank_is_rendered_in_batches_with_the_same_html(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pandoc takes more than linear time in the size of a document: beyond `BATCH` questions
+    the bank goes to pandoc in batches (the HTML does not change)."""
+    source = make_bank(tmp_path / "bank", 7)
+
+    def html(batch: int) -> tuple[int, list[tuple[str, str]]]:
+        monkeypatch.setattr(render, "BATCH", batch)
+        before = render.pandoc_calls
+        bank = compile_bank(source, Diagnostics(), Cache(None), Progress(enabled=False))
+        assert bank is not None
+        return render.pandoc_calls - before, [(q.html.title_html, q.html.answer_html) for q in bank.questions]
+
+    calls_one, one = html(1000)
+    calls_batched, batched = html(3)
+    assert (calls_one, calls_batched) == (1, 4)  # 10 questions (3 in the fixture): 4 batches of 3
+    assert batched == one
+
+
 def test_unchanged_questions_are_not_rendered_again(tmp_path: Path) -> None:
     source = make_bank(tmp_path / "bank", 5)
     out = tmp_path / "out"
