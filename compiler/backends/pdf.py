@@ -121,14 +121,13 @@ def _render_all(jobs: list[Job], ctx: BuildContext, environment: str) -> dict[in
         else:
             todo.append(job)
     workers = min(len(todo), os.cpu_count() or 1)
+    # The largest documents first, so that the processes finish together.
+    todo.sort(key=lambda job: -len(job.part.html))
     if workers <= 1:
         results = [_render(job) for job in todo]
     else:
-        # The largest documents first, so that the processes finish together.
-        order = sorted(range(len(todo)), key=lambda n: -len(todo[n].part.html))
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            unordered = pool.map(_render, [todo[n] for n in order], chunksize=1)
-        results = [unordered[order.index(n)] for n in range(len(todo))]
+            results = pool.map(_render, todo, chunksize=1)
     for job, pdf in zip(todo, results, strict=True):
         done[id(job.part)] = pdf
         ctx.cache.put_bytes("pdf-part", keys[id(job.part)], pdf.data)
