@@ -47,20 +47,29 @@ def run_build(
     return result
 
 
+FIXED_TIME = "1700000000"  # the content time of builds in tests (SOURCE_DATE_EPOCH)
+
+
 @pytest.fixture(autouse=True)
 def _fixed_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """Builds in tests use a fixed content time unless a test sets its own."""
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_TIME)
+
+
+def run_build_at_fixed_time(source: Path, out: Path, only: list[str] | None = None) -> BuildResult:
+    """`run_build` at the fixed content time, for module- and session-scoped fixtures (which the
+    function-scoped `_fixed_time` does not reach)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SOURCE_DATE_EPOCH", FIXED_TIME)
+    try:
+        return run_build(source, out, only=only)
+    finally:
+        mp.undo()
 
 
 @pytest.fixture(scope="session")
 def real_bank_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real bank built once with every backend; tests read it, never write it."""
     out = tmp_path_factory.mktemp("real-build")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    try:
-        run_build(REAL_BANK, out)
-    finally:
-        mp.undo()
+    run_build_at_fixed_time(REAL_BANK, out)
     return out

@@ -32,7 +32,7 @@ from compiler.pdf_math import break_tex, svg_art
 from compiler.pdf_render import LocalFetcher, RefusedResource, layout_document
 from compiler.render import render_bank
 from compiler.templating import TEMPLATES
-from tests.conftest import FIXTURE_BANK, REAL_BANK, copy_bank, run_build
+from tests.conftest import FIXTURE_BANK, REAL_BANK, copy_bank, run_build, run_build_at_fixed_time
 
 SHEETS = ("cheatsheet", "formulas", "drill")
 RAW_TEX = ("\\frac", "\\theta", "\\sum", "\\(", "\\[", "$")
@@ -89,12 +89,7 @@ def sha256(path: Path) -> str:
 @pytest.fixture(scope="module")
 def fixture_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("pdf-fixture")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    try:
-        run_build(FIXTURE_BANK, out, only=["pdf"])
-    finally:
-        mp.undo()
+    run_build_at_fixed_time(FIXTURE_BANK, out, only=["pdf"])
     return out / "pdf"
 
 

@@ -19,7 +19,7 @@ from compiler.diagnostics import Diagnostics
 from compiler.loader import load_bank
 from compiler.model import Bank, Question
 from compiler.site_search import expand_tags
-from tests.conftest import REAL_BANK, run_build
+from tests.conftest import REAL_BANK, run_build_at_fixed_time
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own browser downloads are not used
 CHROMIUM_ARGS = [
@@ -40,12 +40,7 @@ DARK_BG = "rgb(15, 20, 25)"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("site-e2e")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    try:
-        run_build(REAL_BANK, out, only=["site"])
-    finally:
-        mp.undo()
+    run_build_at_fixed_time(REAL_BANK, out, only=["site"])
     return out / "site"
 
 
