@@ -8,8 +8,6 @@ chapter (each question a heading with the anchor `q-<id>`), the index by company
 from __future__ import annotations
 
 import mimetypes
-import multiprocessing
-import os
 import unicodedata
 import uuid
 from dataclasses import dataclass, replace
@@ -30,6 +28,7 @@ from compiler.epub_xhtml import (
 from compiler.mathforms import Math
 from compiler.mathsvg import SvgTemplate, bank_math, question_math
 from compiler.model import Bank, Chapter, Question
+from compiler.parallel import map_in_processes
 from compiler.render import mathml_for
 from compiler.templating import asset, render
 
@@ -269,13 +268,11 @@ def _chapters(
     """Every chapter's view and pages. Chapters are independent: in a large bank they are made
     in parallel processes (same bytes; each process converts the formulas of its chapters)."""
     lang = bank.config.language
-    workers = min(os.cpu_count() or 1, len(bank.chapters))
-    if len(bank.questions) < PARALLEL_FROM or workers < 2:
+    if len(bank.questions) < PARALLEL_FROM:
         svgs: dict[Math, SvgTemplate] = {}
         return [_chapter(c, MathRenderer(cache, mathml, svgs), image_href, lang) for c in bank.chapters]
     jobs = [(c, cache.folder, _subset(mathml, c), image_href, lang) for c in bank.chapters]
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        done = pool.starmap(_chapter_in_worker, jobs, chunksize=1)
+    done = map_in_processes(_chapter_in_worker, jobs)
     for _, _, entries in done:
         cache.absorb(entries)
     return [(view, pages) for view, pages, _ in done]

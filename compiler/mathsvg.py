@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import multiprocessing
-import os
 import re
 from functools import cache
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 from compiler.cache import Cache, key
 from compiler.mathforms import Math, find_math
 from compiler.model import Bank, Question
+from compiler.parallel import map_in_processes
 
 SVG_VERSION = "2"  # bump when the SVG produced for the same TeX changes
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
@@ -97,13 +96,7 @@ def typeset_all(maths: list[Math], cache: Cache, size_px: float = SCREEN_MATH_PX
     Run before the backends start, so that the outputs drawing SVG math (PDF, EPUB, site) find
     every formula in the cache instead of each typesetting it again in its own process."""
     todo = [m for m in maths if cache.get("svg", _svg_key(m, size_px)) is None]
-    workers = min(os.cpu_count() or 1, len(todo) // _CHUNK + 1)
-    if workers <= 1:
-        svgs = [_typeset(m, size_px) for m in todo]
-    else:
-        jobs = [(m, size_px) for m in todo]
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            svgs = pool.starmap(_typeset, jobs, chunksize=_CHUNK)
+    svgs = map_in_processes(_typeset, [(m, size_px) for m in todo], chunksize=_CHUNK)
     for math, svg in zip(todo, svgs, strict=True):
         cache.put("svg", _svg_key(math, size_px), svg)
     return len(todo)
@@ -165,8 +158,6 @@ def _measure_rows_only_to_stretch() -> None:
     from ziamath.nodes.nodetools import elementtext
 
     measure = Mrow._get_height_nostretch
-    if getattr(measure, "only_to_stretch", False):
-        return
 
     def may_stretch(mo: Any) -> bool:
         stretchy = mo.get("stretchy")
@@ -183,7 +174,6 @@ def _measure_rows_only_to_stretch() -> None:
             return measure(self, line, **kwargs)
         return 0.0, 0.0  # read by nobody: no operator below this row stretches
 
-    height_if_stretchy.only_to_stretch = True  # type: ignore[attr-defined]
     Mrow._get_height_nostretch = height_if_stretchy  # type: ignore[method-assign]
 
 

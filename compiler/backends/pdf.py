@@ -17,8 +17,6 @@ the documents are laid out in parallel processes, each rendered document is cach
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ import weasyprint
 from compiler.backends.base import BuildContext
 from compiler.cache import key
 from compiler.model import Bank
+from compiler.parallel import map_in_processes
 from compiler.pdf_fonts import FontCheck, check_cjk_font
 from compiler.pdf_html import SHEET_NAMES, Part, Sheet, chapter_views, geometry, sheet_parts
 from compiler.pdf_math import MathArt
@@ -120,14 +119,9 @@ def _render_all(jobs: list[Job], ctx: BuildContext, environment: str) -> dict[in
             done[id(job.part)] = RenderedPdf.load(data, meta)
         else:
             todo.append(job)
-    workers = min(len(todo), os.cpu_count() or 1)
     # The largest documents first, so that the processes finish together.
     todo.sort(key=lambda job: -len(job.part.html))
-    if workers <= 1:
-        results = [_render(job) for job in todo]
-    else:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(_render, todo, chunksize=1)
+    results = map_in_processes(_render, [(job,) for job in todo])
     for job, pdf in zip(todo, results, strict=True):
         done[id(job.part)] = pdf
         ctx.cache.put_bytes("pdf-part", keys[id(job.part)], pdf.data)

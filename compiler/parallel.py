@@ -1,0 +1,21 @@
+"""Work spread over the cores in forked processes, for the steps of a build that are pure Python
+(typesetting formulas, laying out PDF documents, making EPUB chapters)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+R = TypeVar("R")
+
+
+def map_in_processes(fn: Callable[..., R], jobs: Sequence[tuple[Any, ...]], chunksize: int = 1) -> list[R]:
+    """`fn(*job)` for every job, in order: in this process when one worker would do (one core, or
+    no more than one chunk of jobs), otherwise in a pool of forked processes, one per core."""
+    workers = min(os.cpu_count() or 1, -(-len(jobs) // chunksize))
+    if workers <= 1:
+        return [fn(*job) for job in jobs]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return pool.starmap(fn, jobs, chunksize=chunksize)
