@@ -2,8 +2,8 @@
 
 Every file goes to a temporary name in its own folder, reaches the disk, and is moved over the
 old one with `os.replace`, which is atomic on POSIX: an interrupted or failed build leaves the
-previous output in place. Zip archives are written with fixed dates and sorted entries so that the same
-input gives the same bytes.
+previous output in place. Zip archives are written with fixed dates and sorted entries so that
+the same input gives the same bytes.
 """
 
 from __future__ import annotations
@@ -28,12 +28,16 @@ def _unchanged(path: Path, data: bytes) -> bool:
         return False
 
 
-def _write_temporary(path: Path, data: bytes) -> Path:
+def _write_temporary(path: Path, data: bytes, sync: bool = False) -> Path:
+    """`data` in a new temporary file next to `path`; on disk before returning when `sync`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -45,10 +49,8 @@ def write_bytes_atomic(path: Path, data: bytes) -> bool:
     """Write `data` to `path` atomically; False (and nothing touched) when it is already there."""
     if _unchanged(path, data):
         return False
-    tmp = _write_temporary(path, data)
+    tmp = _write_temporary(path, data, sync=True)  # on disk before the rename makes it the output
     try:
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())  # on disk before the rename makes it the output
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -74,8 +74,8 @@ def _in_batches(items: list[T], convert: Callable[[list[T]], R]) -> list[R]:
     """`convert` applied to consecutive batches of at most `BATCH` items, several at a time (the
     work happens in pandoc processes: threads are enough to keep the cores busy)."""
     batches = [items[n : n + BATCH] for n in range(0, len(items), BATCH)]
-    if len(batches) == 1:
-        return [convert(batches[0])]
+    if len(batches) <= 1:
+        return [convert(batch) for batch in batches]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         return list(pool.map(convert, batches))
 
