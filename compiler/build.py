@@ -4,26 +4,29 @@ backends. Nothing is written unless phase one is clean."""
 from __future__ import annotations
 
 import fcntl
-import json
 import multiprocessing
 import os
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
+from compiler import state
 from compiler.backends import BACKENDS, BuildContext
+from compiler.backends.base import MathForm
 from compiler.cache import Cache
-from compiler.diagnostics import Diagnostics
+from compiler.diagnostics import Diagnostic, Diagnostics
 from compiler.filters import Filter, apply_filter
-from compiler.fingerprint import file_digest, fingerprint
+from compiler.fingerprint import fingerprint
 from compiler.loader import load_bank
-from compiler.mathsvg import bank_math, typeset_all
+from compiler.math.forms import bank_math
+from compiler.math.mathml import mathml_for
+from compiler.math.svg import typeset_all
 from compiler.model import Bank
-from compiler.output import write_text_atomic
 from compiler.progress import Progress
 from compiler.render import render_bank
 
@@ -84,19 +87,18 @@ def build(
         names = only or BACKENDS.names()
         todo = []
         for name in names:
-            outputs = _up_to_date(out, name, bank)
+            outputs = state.up_to_date(out, name, bank.stem, fingerprint(BACKENDS[name], bank))
             if outputs is None:
                 todo.append(name)
             else:
                 result.written[name] = outputs
                 result.skipped.append(name)
-        if any(BACKENDS[name]().draws_svg_math(bank) for name in todo):
-            maths = bank_math(bank)
-            with progress.step(f"typesetting {len(maths)} formulas"):
-                typeset_all(maths, cache)
+        bank = _prepare_math(bank, todo, cache, progress)
         cache.flush()
         cache.close()  # the backend processes open their own
-        for run in _run_backends(todo, bank, out, progress):
+        removed = state.ids_gone(out, bank.stem, [q.id for q in bank.questions])
+        for run in _run_backends(todo, bank, out, tuple(removed), progress):
+            diags.extend(run.warnings)
             if run.error:
                 result.failed.append(run.name)
                 diags.error(
@@ -105,11 +107,38 @@ def build(
                     "the previous outputs of this backend were kept\n" + run.detail.rstrip(),
                 )
                 continue
-            _record(out, run.name, bank, run.written)
+            state.record_outputs(out, run.name, bank.stem, fingerprint(BACKENDS[run.name], bank), run.written)
             result.written[run.name] = run.written
             result.notes.extend(f"{run.name}: {n}" for n in run.notes)
-        result.notes.extend(_removed_ids(out, bank))
+        state.record_ids(out, bank.stem, [q.id for q in bank.questions])
+        if removed:
+            result.notes += [
+                f"{len(removed)} question(s) left the bank since the last build: {', '.join(removed)}",
+                "add the ids to source/retired.yaml so that they are never given to another question",
+            ]
         return result
+
+
+def _prepare_math(bank: Bank, names: list[str], cache: Cache, progress: Progress) -> Bank:
+    """Every form of math the backends about to run draw, made once for all of them: SVG into
+    the cache (each distinct formula typeset once, on all cores), MathML into `bank.mathml`."""
+    forms: set[MathForm] = set()
+    for name in names:
+        forms |= BACKENDS[name]().math_forms(backend_options(bank, name))
+    maths = bank_math(bank) if forms else []
+    if "svg" in forms:
+        with progress.step(f"typesetting {len(maths)} formulas"):
+            typeset_all(maths, cache)
+    if "mathml" in forms:
+        with progress.step(f"converting {len(maths)} formulas to MathML"):
+            bank = replace(bank, mathml=mathml_for(maths, cache))
+    return bank
+
+
+def backend_options(bank: Bank, name: str) -> Any:
+    """`outputs.<name>` of bank.yaml, or the backend's defaults when bank.yaml has no such table."""
+    options = getattr(bank.config.outputs, name, None)
+    return options if options is not None else BACKENDS[name].options()
 
 
 @dataclass
@@ -117,26 +146,41 @@ class BackendRun:
     name: str
     written: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
     error: str = ""
     detail: str = ""
 
 
-def run_backend(name: str, bank: Bank, out: Path) -> BackendRun:
+def run_backend(name: str, bank: Bank, out: Path, removed: tuple[str, ...] = ()) -> BackendRun:
     """One backend, start to finish; a module-level function so a worker process can run it."""
     cache = Cache(out / ".cache")
-    ctx = BuildContext(out_root=out, name=name, cache=cache)
+    ctx = BuildContext(
+        out_root=out,
+        name=name,
+        cache=cache,
+        options=backend_options(bank, name),
+        removed_ids=removed,
+        bank_file=bank.root / "bank.yaml",
+    )
     try:
         BACKENDS[name]().build(bank, ctx)
     except Exception as exc:  # a backend bug must not stop the other backends
         ctx.discard()
-        return BackendRun(name, error=f"{type(exc).__name__}: {exc}", detail=traceback.format_exc(limit=-3))
+        return BackendRun(
+            name,
+            warnings=ctx.warnings,
+            error=f"{type(exc).__name__}: {exc}",
+            detail=traceback.format_exc(limit=-3),
+        )
     ctx.commit()
     cache.flush()
     cache.close()
-    return BackendRun(name, ctx.written, ctx.notes)
+    return BackendRun(name, ctx.written, ctx.notes, ctx.warnings)
 
 
-def _run_backends(names: list[str], bank: Bank, out: Path, progress: Progress) -> list[BackendRun]:
+def _run_backends(
+    names: list[str], bank: Bank, out: Path, removed: tuple[str, ...], progress: Progress
+) -> list[BackendRun]:
     """Backends are independent: with several to run, they run in parallel processes (each
     output is still produced by one process, so no byte depends on the scheduling).
 
@@ -148,7 +192,7 @@ def _run_backends(names: list[str], bank: Bank, out: Path, progress: Progress) -
         runs = []
         for name in names:
             with progress.step(f"{name}: building"):
-                runs.append(run_backend(name, bank, out))
+                runs.append(run_backend(name, bank, out, removed))
         return runs
     context = multiprocessing.get_context("fork")
     results: dict[str, BackendRun] = {}
@@ -159,7 +203,7 @@ def _run_backends(names: list[str], bank: Bank, out: Path, progress: Progress) -
             while waiting and len(running) < workers:
                 name = waiting.pop(0)
                 receiver, sender = context.Pipe(duplex=False)
-                process = context.Process(target=_worker, args=(name, bank, out, sender), name=name)
+                process = context.Process(target=_worker, args=(name, bank, out, removed, sender), name=name)
                 process.start()
                 sender.close()
                 running[receiver] = (name, process)
@@ -175,8 +219,8 @@ def _run_backends(names: list[str], bank: Bank, out: Path, progress: Progress) -
     return [results[name] for name in names]
 
 
-def _worker(name: str, bank: Bank, out: Path, sender: Connection) -> None:
-    sender.send(run_backend(name, bank, out))
+def _worker(name: str, bank: Bank, out: Path, removed: tuple[str, ...], sender: Connection) -> None:
+    sender.send(run_backend(name, bank, out, removed))
     sender.close()
 
 
@@ -200,59 +244,3 @@ def _sweep_temporaries(out: Path) -> None:
     are only ever renamed into place)."""
     for tmp in out.rglob(".*.tmp"):
         tmp.unlink(missing_ok=True)
-
-
-def _state_file(out: Path, kind: str, name: str) -> Path:
-    return out / ".state" / f"{kind}-{name}.json"
-
-
-def _up_to_date(out: Path, backend: str, bank: Bank) -> list[Path] | None:
-    """The outputs of the last build when nothing they depend on changed and none was
-    touched since; None when the backend must run."""
-    try:
-        state = json.loads(_state_file(out, backend, bank.stem).read_text(encoding="utf-8"))
-        if state["fingerprint"] != fingerprint(backend, bank):
-            return None
-        outputs = [out / rel for rel in state["outputs"]]
-        for path, digest in zip(outputs, state["outputs"].values(), strict=True):
-            if file_digest(path) != digest:
-                return None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-    return outputs
-
-
-def _record(out: Path, backend: str, bank: Bank, written: list[Path]) -> None:
-    """Remember what this backend wrote and from what; delete what it wrote last time for this
-    bank but not this time (a removed question's page)."""
-    state_path = _state_file(out, backend, bank.stem)
-    now = {str(p.relative_to(out)): file_digest(p) for p in sorted(written)}
-    try:
-        before = json.loads(state_path.read_text(encoding="utf-8")).get("outputs", {})
-    except (OSError, ValueError, AttributeError):
-        before = {}
-    for rel in set(before) - set(now):
-        if isinstance(rel, str) and ".." not in Path(rel).parts:
-            (out / rel).unlink(missing_ok=True)
-    state = {"fingerprint": fingerprint(backend, bank), "outputs": now}
-    write_text_atomic(state_path, json.dumps(state, ensure_ascii=False, indent=0, sort_keys=True))
-
-
-def _removed_ids(out: Path, bank: Bank) -> list[str]:
-    """Anki does not delete notes on import: name the questions that left the bank."""
-    state = _state_file(out, "ids", bank.stem)
-    ids = [q.id for q in bank.questions]
-    try:
-        before = json.loads(state.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        before = []
-    gone = [i for i in before if isinstance(i, str) and i not in set(ids)]
-    write_text_atomic(state, json.dumps(ids, ensure_ascii=False, indent=0))
-    if not gone:
-        return []
-    search = " or ".join(f'"Id:{i}"' for i in gone)
-    return [
-        f"{len(gone)} question(s) left the bank since the last build: {', '.join(gone)}",
-        f"Anki keeps their notes; find them with the search: {search}",
-        "add the ids to source/retired.yaml so that they are never given to another question",
-    ]

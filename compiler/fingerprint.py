@@ -1,35 +1,64 @@
-"""What an output was built from: the compiler's own code and the bank's content.
+"""What a backend's outputs were built from: the code and templates it runs, and the content.
 
 A backend whose fingerprint and outputs are unchanged since the last build is skipped, so a
-build with nothing changed writes nothing; a filtered output whose questions did not change
-is not rebuilt when another question is edited.
+build with nothing changed writes nothing, and an edit to `templates/site/` or to
+`outputs.pdf` re-runs that one backend. A filtered output whose questions did not change is
+not rebuilt when another question is edited.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from functools import cache
+import sys
 from pathlib import Path
 
+from compiler.backends.base import Backend
 from compiler.model import Bank
+from compiler.templating import TEMPLATES
 
 ROOT = Path(__file__).resolve().parent.parent
+_BACKENDS = ROOT / "compiler" / "backends"
+# (path, size, mtime) -> digest: a long-running `serve` sees edited templates without being told
+_digests: dict[tuple[Path, int, int], bytes] = {}
 
 
-@cache
-def code_version() -> str:
-    """A hash of everything that decides what the compiler writes: its code and templates."""
+def _digest(path: Path) -> bytes:
+    stat = path.stat()
+    k = (path, stat.st_size, stat.st_mtime_ns)
+    if k not in _digests:
+        _digests[k] = hashlib.sha256(path.read_bytes()).digest()
+    return _digests[k]
+
+
+def _files(folder: Path, pattern: str = "*") -> list[Path]:
+    return sorted(p for p in folder.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts)
+
+
+def files_of(backend: type[Backend]) -> list[Path]:
+    """Everything that decides what `backend` writes: the shared code, its own package and its
+    templates; the other backends' code and templates are not among them."""
+    own = Path(sys.modules[backend.__module__].__file__ or "").resolve().parent
+    shared = [
+        p
+        for p in _files(ROOT / "compiler", "*.py")
+        if not (p.parent != _BACKENDS and p.is_relative_to(_BACKENDS))
+    ]
+    own_code = _files(own, "*.py") if own != _BACKENDS and own.is_relative_to(_BACKENDS) else []
+    files = [*shared, *own_code, *_files(ROOT / "schema", "*.py"), *_files(TEMPLATES / backend.templates)]
+    return list(dict.fromkeys(files))
+
+
+def code_version(backend: type[Backend]) -> str:
     digest = hashlib.sha256()
-    for folder, pattern in (("compiler", "*.py"), ("schema", "*.py"), ("templates", "*")):
-        for path in sorted((ROOT / folder).rglob(pattern)):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(ROOT)).encode())
-                digest.update(path.read_bytes())
+    for path in files_of(backend):
+        digest.update(str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path).encode())
+        digest.update(_digest(path))
     return digest.hexdigest()
 
 
-def bank_digest(bank: Bank) -> str:
+def bank_digest(bank: Bank, backend: str) -> str:
+    """The content `backend` reads: every question, and of `outputs` its own options only."""
     questions = [
         {
             "id": q.id,
@@ -43,8 +72,10 @@ def bank_digest(bank: Bank) -> str:
         }
         for q in bank.questions
     ]
+    config = bank.config.model_dump(mode="json")
+    config["outputs"] = config["outputs"].get(backend)
     content = {
-        "config": bank.config.model_dump(mode="json"),
+        "config": config,
         "variant": bank.variant,
         "label": bank.filter_label,
         "timestamp": bank.timestamp,
@@ -52,14 +83,12 @@ def bank_digest(bank: Bank) -> str:
         "companies": [c.model_dump(mode="json") for c in bank.companies],
         "tags": bank.tags,
         "questions": questions,
-        "assets": {name: file_digest(a.path) for name, a in bank.assets.items()},
+        "assets": {name: _digest(a.path).hex() for name, a in bank.assets.items()},
     }
     return hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def fingerprint(backend: str, bank: Bank) -> str:
-    return hashlib.sha256(f"{code_version()}\0{backend}\0{bank_digest(bank)}".encode()).hexdigest()
+def fingerprint(backend: type[Backend], bank: Bank) -> str:
+    return hashlib.sha256(
+        f"{code_version(backend)}\0{backend.name}\0{bank_digest(bank, backend.name)}".encode()
+    ).hexdigest()

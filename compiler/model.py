@@ -2,7 +2,7 @@
 
 Rendered HTML is sanitised, its images point at asset names (see `Asset`) and its math is left as
 pandoc's `<span class="math inline|display">\\(TeX\\)</span>`, which each backend turns into the
-form it needs through `compiler.mathforms`.
+form it needs through `compiler.math.forms`.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from compiler.math.forms import Math
 from schema.models import BankConfig, Company, Formula, QuestionMeta
 
 
@@ -79,6 +80,8 @@ class Bank:
     filter_label: str = ""  # human description of a filter, '' for the whole bank
     variant: str = ""  # file-name suffix of a filter, '' for the whole bank
     assets: dict[str, Asset] = field(default_factory=dict)
+    # every formula as MathML, when a backend that draws MathML is about to run (phase one)
+    mathml: dict[Math, str] = field(default_factory=dict)
 
     @property
     def questions(self) -> list[Question]:

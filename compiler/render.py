@@ -1,83 +1,32 @@
-"""Phase one, rendering: every question's Markdown -> sanitised HTML in one pandoc process.
-
-All questions that are not in the cache go into one Markdown document, each wrapped in a fenced
-div with a unique id; the HTML is split at those ids afterwards. A build therefore starts one
-pandoc process for a bank of up to `BATCH` questions, however many there are (pandoc's start-up
-costs 30-50 ms, which per question would dominate the build).
-
-A larger bank is cut into documents of `BATCH` questions, converted by as many pandoc processes
-at a time as there are cores: pandoc's Markdown reader takes more than linear time in the size
-of a document (10,000 questions: 37.6 s as one document, 3.4 s for a fifth of it).
+"""Phase one, rendering: every question's Markdown -> sanitised HTML, in as few pandoc processes
+as `compiler.pandoc` allows, cached by content; then images resolved and every formula checked.
 """
 
 from __future__ import annotations
 
 import html
-import os
 import re
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from functools import cache
 from pathlib import Path
-from typing import TypeVar
 from urllib.parse import unquote, urlsplit
-
-import pypandoc
 
 from compiler.cache import Cache, key
 from compiler.diagnostics import Diagnostics, Location
-from compiler.mathforms import Math, find_math, math_span, tex_problem
+from compiler.math.forms import find_math, math_span, tex_problem
 from compiler.model import Asset, Bank, Chapter, Question, Rendered
+from compiler.pandoc import in_batches, pandoc_version, run_pandoc, split_fragments, strip_paragraph
 from compiler.sanitize import sanitize
 
-# No footnotes: pandoc numbers them across the whole document and collects them at its end, so a
-# question's note would depend on which other questions shared its batch (see `_FOOTNOTE`).
-PANDOC_FROM = "markdown-raw_tex-auto_identifiers-implicit_figures-footnotes+tex_math_dollars"
 PANDOC_ARGS = ["--mathjax", "--wrap=none", "--syntax-highlighting=tango"]
-BATCH = 1000  # questions per pandoc process (see the module's docstring)
 RENDER_VERSION = "3"  # bump when the HTML produced for the same Markdown changes
-_MARKER = re.compile(r'<div id="qbank-(\d+)-(title|answer)">\n?(?:<!-- qbank -->\n?)?')
 # First in every fenced div: pandoc 3 turns a div that starts with a heading into a section and moves
 # the div's id onto the heading, so an answer starting with `## ...` would lose its marker and be
-# glued to the title. A comment keeps the heading from being first; `_MARKER` swallows it again.
+# glued to the title. A comment keeps the heading from being first; the splitter swallows it again.
 _GUARD = "<!-- qbank -->\n"
 _IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")')
+# Footnotes are off (see `compiler.pandoc.PANDOC_FROM`): one written anyway is reported.
 _FOOTNOTE = re.compile(r"\[\^[^\]\s]+\]")
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-# Counts pandoc processes: tests assert that it does not grow with the bank.
-pandoc_calls = 0
-_calls_lock = threading.Lock()
-
-
-@cache
-def pandoc_version() -> str:
-    """Identifies the pandoc binary for cache keys without starting it (`pandoc --version`
-    would cost a process on every build): its path, size and modification time."""
-    path = Path(pypandoc.get_pandoc_path())
-    stat = path.stat()
-    return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
-
-
-def run_pandoc(markdown: str, args: list[str]) -> str:
-    global pandoc_calls
-    with _calls_lock:
-        pandoc_calls += 1
-    return str(pypandoc.convert_text(markdown, "html5", format=PANDOC_FROM, extra_args=args))
-
-
-def _in_batches(items: list[T], convert: Callable[[list[T]], R]) -> list[R]:
-    """`convert` applied to consecutive batches of at most `BATCH` items, several at a time (the
-    work happens in pandoc processes: threads are enough to keep the cores busy)."""
-    batches = [items[n : n + BATCH] for n in range(0, len(items), BATCH)]
-    if len(batches) <= 1:
-        return [convert(batch) for batch in batches]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return list(pool.map(convert, batches))
 
 
 def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
@@ -95,7 +44,7 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
         else:
             missing.append(i)
     if missing:
-        for found in _in_batches(missing, lambda batch: _render_batch([questions[i] for i in batch], batch)):
+        for found in in_batches(missing, lambda batch: _render_batch([questions[i] for i in batch], batch)):
             raw.update(found)
         for i in missing:
             cache.put("html", keys[i], raw[i][0] + "\0" + raw[i][1])
@@ -106,7 +55,7 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
         title_html, answer_html = raw[i]
         text = q.path.read_text(encoding="utf-8", errors="replace")
         locate = _locator(q, text, diags)
-        title_html = _strip_paragraph(sanitize(title_html))
+        title_html = strip_paragraph(sanitize(title_html))
         answer_html, q_assets = _resolve_images(answer_html, q, bank.root, locate, diags)
         answer_html = sanitize(answer_html)
         for asset in q_assets:
@@ -154,14 +103,14 @@ def _render_batch(questions: list[Question], indexes: list[int]) -> dict[int, tu
         for kind, md in (("title", q.title), ("answer", q.answer)):
             parts.append(f"::::::::::: {{#qbank-{i}-{kind}}}\n{_GUARD}{md}\n\n:::::::::::\n")
     out = run_pandoc("\n".join(parts), PANDOC_ARGS)
-    found = _split(out)
+    found = split_fragments(out)
     result: dict[int, tuple[str, str]] = {}
     for q, i in zip(questions, indexes, strict=True):
         if (i, "title") in found and (i, "answer") in found:
             result[i] = (found[(i, "title")], found[(i, "answer")])
         else:
             # Markup that swallowed the following divs (an unclosed code fence): render alone.
-            single = _split(
+            single = split_fragments(
                 run_pandoc(
                     f"::: {{#qbank-{i}-title}}\n{_GUARD}{q.title}\n:::\n\n"
                     f"::: {{#qbank-{i}-answer}}\n{_GUARD}{q.answer}\n\n:::\n",
@@ -170,24 +119,6 @@ def _render_batch(questions: list[Question], indexes: list[int]) -> dict[int, tu
             )
             result[i] = (single.get((i, "title"), ""), single.get((i, "answer"), ""))
     return result
-
-
-def _split(out: str) -> dict[tuple[int, str], str]:
-    found: dict[tuple[int, str], str] = {}
-    marks = list(_MARKER.finditer(out))
-    for n, m in enumerate(marks):
-        end = marks[n + 1].start() if n + 1 < len(marks) else len(out)
-        body = out[m.end() : end].rstrip()
-        body = body.removesuffix("</div>").rstrip()
-        found[(int(m.group(1)), m.group(2))] = body
-    return found
-
-
-def _strip_paragraph(fragment: str) -> str:
-    fragment = fragment.strip()
-    if fragment.startswith("<p>") and fragment.endswith("</p>") and fragment.count("<p>") == 1:
-        return fragment[3:-4]
-    return fragment
 
 
 def _locator(q: Question, text: str, diags: Diagnostics) -> Callable[[str], Location]:
@@ -258,32 +189,3 @@ def filter_chapters(chapters: tuple[Chapter, ...], keep: Callable[[Question], bo
         for c in chapters
         if any(keep(q) for q in c.questions)
     )
-
-
-def mathml_for(maths: list[Math], cache: Cache) -> dict[Math, str]:
-    """MathML (pandoc's texmath) for every formula: one pandoc process for up to `BATCH` cache misses."""
-    version = pandoc_version()
-    result: dict[Math, str] = {}
-    todo: list[Math] = []
-    for math in dict.fromkeys(maths):
-        cached = cache.get("mathml", key(RENDER_VERSION, version, str(math.display), math.tex))
-        if cached is None:
-            todo.append(math)
-        else:
-            result[math] = cached
-
-    def convert(batch: list[tuple[int, Math]]) -> dict[Math, str]:
-        doc = "\n".join(
-            f"::: {{#qbank-{i}-title}}\n"
-            + (f"$${m.tex}$$" if m.display else f"${m.tex.replace(chr(10), ' ')}$")
-            + "\n:::\n"
-            for i, m in batch
-        )
-        found = _split(run_pandoc(doc, ["--mathml", "--wrap=none"]))
-        return {m: _strip_paragraph(found.get((i, "title"), "")) for i, m in batch}
-
-    for converted in _in_batches(list(enumerate(todo)), convert):
-        for math, mathml in converted.items():
-            result[math] = mathml
-            cache.put("mathml", key(RENDER_VERSION, version, str(math.display), math.tex), mathml)
-    return result

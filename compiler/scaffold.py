@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic.fields import FieldInfo
 
+from compiler import state
 from compiler.diagnostics import Diagnostics, did_you_mean
 from compiler.loader import CHAPTER_DIR
 from compiler.sourcefile import load_yaml, read_text
@@ -195,19 +196,6 @@ def _used_ids(source: Path) -> set[str]:
     return ids
 
 
-def retired_ids(out: Path) -> set[str]:
-    """Ids of questions earlier builds saw (build/.state/ids-*.json): never give them out again."""
-    ids: set[str] = set()
-    for state in sorted((out / ".state").glob("ids-*.json")):
-        try:
-            data = json.loads(state.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(data, list):
-            ids.update(i for i in data if isinstance(i, str))
-    return ids
-
-
 def _next_number(folder: Path) -> tuple[int, int]:
     numbers = [m for p in folder.glob("*.md") if (m := _NUMBER.match(p.name))]
     width = max([2, *(len(m.group(1)) for m in numbers)])
@@ -260,7 +248,7 @@ def main(args: argparse.Namespace) -> int:
             slug=args.slug,
             difficulty=args.difficulty,
             origin=args.origin,
-            retired_ids=retired_ids(args.out),
+            retired_ids=state.ids_seen(args.out),
         )
     except ScaffoldError as exc:
         print(f"error: {exc}", file=sys.stderr)

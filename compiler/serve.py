@@ -123,10 +123,6 @@ class DevServer:
 
     def rebuild(self, reason: str = "") -> BuildResult:
         """One build of the site; updates the status the browsers poll."""
-        if reason:
-            from compiler import fingerprint  # template edits change the code the site is built from
-
-            fingerprint.code_version.cache_clear()
         started = time.monotonic()
         before = self._snapshot()
         result = build(self.source, self.out, only=["site"], flt=self.flt)

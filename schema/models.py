@@ -115,11 +115,18 @@ class EpubOptions(Strict):
     )
 
 
+class SiteOptions(Strict):
+    search_placeholder: str | None = Field(
+        default=None, description="Example queries in the search box; default: the language's own."
+    )
+
+
 class Outputs(Strict):
     api: ApiOptions = Field(default_factory=ApiOptions)
     anki: AnkiOptions = Field(default_factory=AnkiOptions)
     pdf: PdfOptions = Field(default_factory=PdfOptions)
     epub: EpubOptions = Field(default_factory=EpubOptions)
+    site: SiteOptions = Field(default_factory=SiteOptions)
 
 
 class BankConfig(Strict):

@@ -16,8 +16,9 @@ from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPack
 from anki.import_export_pb2 import ImportResponse
 from anki.models import NotetypeId
 
-from compiler import anki_notetypes
-from compiler.anki_notetypes import (
+from compiler.backends.anki import notetypes as anki_notetypes
+from compiler.backends.anki.backend import deck_component, deck_id, formula_keys, tag_component
+from compiler.backends.anki.notetypes import (
     FORMULA_FIELDS,
     FORMULA_MODEL_ID,
     FORMULA_MODEL_NAME,
@@ -27,7 +28,6 @@ from compiler.anki_notetypes import (
     QA_MODEL_NAME,
     QA_TEMPLATE,
 )
-from compiler.backends.anki import deck_component, deck_id, formula_keys, tag_component
 from compiler.filters import Filter
 from compiler.timestamps import content_timestamp
 from schema.models import Formula

@@ -9,7 +9,7 @@ from pathlib import Path
 import anki.collection  # noqa: F401  # first: importing anki.cards first is a circular import
 import pytest
 
-from compiler import anki_notetypes
+from compiler.backends.anki import notetypes as anki_notetypes
 from compiler.build import BuildResult
 from tests.conftest import FIXTURE_BANK, copy_bank, run_build
 from tests.test_anki import assert_no_forked_notetype, import_apkg, open_collection, revlog_count

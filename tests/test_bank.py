@@ -11,7 +11,7 @@ from compiler.build import compile_bank
 from compiler.cache import Cache
 from compiler.diagnostics import Diagnostics
 from compiler.errata import errata_markdown
-from compiler.mathforms import find_math, tex_problem
+from compiler.math.forms import find_math, tex_problem
 from compiler.model import Bank
 from compiler.progress import Progress
 from tests.conftest import REAL_BANK, ROOT

@@ -6,17 +6,26 @@ import io
 import os
 import random
 import sqlite3
+import subprocess
 import time
 import zipfile
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import pypandoc
 import pytest
+from pydantic import BaseModel
 
-from compiler import render
+from compiler import build as build_module
+from compiler import fingerprint as fingerprint_module
+from compiler import pandoc
+from compiler.backends import BACKENDS
 from compiler.build import build, compile_bank
 from compiler.cache import Cache
 from compiler.diagnostics import Diagnostics
 from compiler.filters import Filter
+from compiler.fingerprint import fingerprint
 from compiler.output import ZIP_EPOCH, reproducible_zip, write_bytes_atomic
 from compiler.progress import Progress
 from compiler.timestamps import content_timestamp
@@ -36,9 +45,9 @@ def make_bank(dest: Path, count: int) -> Path:
 
 
 def pandoc_processes(source: Path, out: Path) -> int:
-    before = render.pandoc_calls
+    before = pandoc.pandoc_calls
     run_build(source, out, only=["api"])
-    return render.pandoc_calls - before
+    return pandoc.pandoc_calls - before
 
 
 def test_pandoc_processes_do_not_grow_with_the_bank(tmp_path: Path) -> None:
@@ -55,11 +64,11 @@ def test_a_large_bank_is_rendered_in_batches_with_the_same_html(
     source = make_bank(tmp_path / "bank", 7)
 
     def html(batch: int) -> tuple[int, list[tuple[str, str]]]:
-        monkeypatch.setattr(render, "BATCH", batch)
-        before = render.pandoc_calls
+        monkeypatch.setattr(pandoc, "BATCH", batch)
+        before = pandoc.pandoc_calls
         bank = compile_bank(source, Diagnostics(), Cache(None), Progress(enabled=False))
         assert bank is not None
-        return render.pandoc_calls - before, [(q.html.title_html, q.html.answer_html) for q in bank.questions]
+        return pandoc.pandoc_calls - before, [(q.html.title_html, q.html.answer_html) for q in bank.questions]
 
     calls_one, one = html(1000)
     calls_batched, batched = html(3)
@@ -118,15 +127,20 @@ def test_failing_backend_keeps_previous_output_and_others_finish(
     run_build(FIXTURE_BANK, out, only=["api"])
     before = (out / "api" / "v1" / "index.json").read_bytes()
 
+    class NoOptions(BaseModel):
+        pass
+
     class Broken:
         name = "broken"
         description = "always fails"
+        options = NoOptions
+        templates = "broken"
 
         def build(self, bank: object, ctx: object) -> list[Path]:
             raise RuntimeError("disk on fire")
 
-        def draws_svg_math(self, bank: object) -> bool:
-            return False
+        def math_forms(self, options: object) -> frozenset[str]:
+            return frozenset()
 
     monkeypatch.setitem(BACKENDS, "broken", Broken)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
@@ -144,9 +158,12 @@ def test_removed_question_is_reported_and_its_outputs_deleted(tmp_path: Path) ->
     run_build(source, out, only=["api"])
     assert (out / "api" / "v1" / "questions" / "sgd-pseudocode.json").exists()
     (source / "02-models" / "01-sgd.md").unlink()
-    result = run_build(source, out, only=["api"])
+    result = run_build(source, out, only=["api", "anki"])
     assert not (out / "api" / "v1" / "questions" / "sgd-pseudocode.json").exists()
-    assert any("sgd-pseudocode" in note and "Id:sgd-pseudocode" in result.notes[1] for note in result.notes)
+    assert "1 question(s) left the bank since the last build: sgd-pseudocode" in result.notes
+    assert any(n.startswith("anki: ") and '"Id:sgd-pseudocode"' in n for n in result.notes), result.notes
+    # reported once: the next build knows the id is gone
+    assert not any("sgd-pseudocode" in n for n in run_build(source, out, only=["api"]).notes)
 
 
 def test_reproducible_zip_is_deterministic() -> None:
@@ -274,3 +291,60 @@ def test_warm_build_after_an_edit_equals_a_cold_build_on_one_core(
     warm_files, cold_files = outputs(warm), outputs(cold)
     assert warm_files.keys() == cold_files.keys() and len(warm_files) > 20
     assert not [name for name, data in warm_files.items() if cold_files[name] != data]
+
+
+@pytest.mark.parametrize(("backend", "math"), [(n, "svg") for n in BACKENDS.names()] + [("epub", "mathml")])
+def test_no_backend_starts_pandoc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str, math: str
+) -> None:
+    """Phase one makes every form of the content a backend needs (MathML included): a backend
+    built alone, in this process, must find pandoc unusable and still succeed."""
+    source = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    config = source / "bank.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("math: svg", f"math: {math}"), encoding="utf-8"
+    )
+    started: list[str] = []
+
+    def no_pandoc(*args: object, **kwargs: object) -> str:
+        started.append(backend)
+        raise AssertionError("a backend started pandoc")
+
+    popen = subprocess.Popen
+
+    def no_pandoc_process(args: Any, *rest: Any, **kwargs: Any) -> Any:
+        if "pandoc" in str(args):
+            no_pandoc()
+        return popen(args, *rest, **kwargs)
+
+    before = pandoc.pandoc_calls
+    real_prepare = build_module._prepare_math
+
+    def prepare_then_forbid(*args: Any, **kwargs: Any) -> Any:
+        prepared = real_prepare(*args, **kwargs)
+        monkeypatch.setattr(pypandoc, "convert_text", no_pandoc)
+        monkeypatch.setattr(pypandoc, "convert_file", no_pandoc)
+        monkeypatch.setattr(subprocess, "Popen", no_pandoc_process)
+        return prepared
+
+    monkeypatch.setattr(build_module, "_prepare_math", prepare_then_forbid)
+    result = run_build(source, tmp_path / "out", only=[backend])  # one backend: run in this process
+    assert not started and result.written[backend]
+    assert pandoc.pandoc_calls - before == (2 if backend == "api" or math == "mathml" else 1)
+
+
+def test_a_backends_fingerprint_covers_its_templates_and_options_only(tmp_path: Path) -> None:
+    source = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    bank = compile_bank(source, Diagnostics(), Cache(None), Progress(enabled=False))
+    assert bank is not None
+    before = {name: fingerprint(BACKENDS[name], bank) for name in BACKENDS.names()}
+    pdf = bank.config.outputs.pdf.model_copy(update={"columns": 3})
+    outputs = bank.config.outputs.model_copy(update={"pdf": pdf})
+    edited = replace(bank, config=bank.config.model_copy(update={"outputs": outputs}))
+    after = {name: fingerprint(BACKENDS[name], edited) for name in BACKENDS.names()}
+    assert [n for n in BACKENDS.names() if before[n] != after[n]] == ["pdf"]
+    # the site's code and templates are the site's alone
+    site_files = {p.name for p in fingerprint_module.files_of(BACKENDS["site"])}
+    api_files = {p.name for p in fingerprint_module.files_of(BACKENDS["api"])}
+    assert {"search.js", "pages.py"} <= site_files
+    assert not {"search.js", "pages.py", "book.py", "cards.css"} & api_files

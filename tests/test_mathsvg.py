@@ -25,10 +25,10 @@ SCRIPT = textwrap.dedent(
     """
     import hashlib, json, re, sys
     from pathlib import Path
-    from compiler import mathsvg
+    from compiler.math import svg as mathsvg
     from compiler.diagnostics import Diagnostics
     from compiler.loader import load_bank
-    from compiler.mathforms import Math
+    from compiler.math.forms import Math
 
     plain, odd, bank_dir = sys.argv[1] == "plain", json.loads(sys.argv[2]), Path(sys.argv[3])
     if plain:  # ziamath as published, with only the two fixes that change the drawing

@@ -19,17 +19,17 @@ import pypdf
 import pytest
 import yaml
 
+from compiler.backends.pdf.fonts import check_cjk_font
+from compiler.backends.pdf.mathboxes import break_tex, svg_art
+from compiler.backends.pdf.render import LocalFetcher, RefusedResource, layout_document
+from compiler.backends.pdf.sheets import chapter_views, geometry, sheet_html
 from compiler.build import BuildResult, build
 from compiler.cache import Cache
 from compiler.diagnostics import Diagnostics
 from compiler.filters import Filter
 from compiler.loader import load_bank
-from compiler.mathforms import MATH_SPAN
+from compiler.math.forms import MATH_SPAN
 from compiler.model import Bank
-from compiler.pdf_fonts import check_cjk_font
-from compiler.pdf_html import chapter_views, geometry, sheet_html
-from compiler.pdf_math import break_tex, svg_art
-from compiler.pdf_render import LocalFetcher, RefusedResource, layout_document
 from compiler.render import render_bank
 from compiler.templating import TEMPLATES
 from tests.conftest import FIXTURE_BANK, REAL_BANK, copy_bank, run_build, run_build_at_fixed_time

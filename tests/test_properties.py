@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from compiler.build import compile_bank
 from compiler.cache import Cache
 from compiler.diagnostics import Diagnostics
-from compiler.mathforms import tex_problem
+from compiler.math.forms import tex_problem
 from compiler.progress import Progress
 from tests.conftest import FIXTURE_BANK
 

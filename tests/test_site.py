@@ -14,16 +14,17 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from compiler.backends.site.html import shift_headings
+from compiler.backends.site.search import Term, index_terms, plain_text, query_terms, search
 from compiler.build import compile_bank
 from compiler.cache import Cache
 from compiler.diagnostics import Diagnostics
 from compiler.filters import Filter
 from compiler.loader import load_bank
 from compiler.progress import Progress
-from compiler.scaffold import ScaffoldError, new_question, retired_ids
+from compiler.scaffold import ScaffoldError, new_question
 from compiler.serve import Status
-from compiler.site_html import shift_headings
-from compiler.site_search import Term, index_terms, plain_text, query_terms, search
+from compiler.state import ids_seen
 from compiler.templating import TEMPLATES
 from tests.conftest import FIXTURE_BANK, REAL_BANK, copy_bank, run_build
 
@@ -337,7 +338,7 @@ def test_new_question_never_reuses_an_id(tmp_path: Path) -> None:
     out = tmp_path / "build"
     run_build(bank, out, only=["site"])
     (bank / "02-models" / "01-sgd.md").unlink()  # the question leaves the bank; its id is retired
-    retired = retired_ids(out)
+    retired = ids_seen(out)
     assert "sgd-pseudocode" in retired
     with pytest.raises(ScaffoldError, match="already used"):
         new_question(bank, 1, "x", slug="sgd-pseudocode", tags=["loss"], retired_ids=retired)

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, Route, sync_playwright
 
+from compiler.backends.site.search import expand_tags
 from compiler.diagnostics import Diagnostics
 from compiler.loader import load_bank
 from compiler.model import Bank, Question
-from compiler.site_search import expand_tags
 from tests.conftest import REAL_BANK, run_build_at_fixed_time
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own browser downloads are not used

@@ -13,11 +13,11 @@ from compiler.backends.base import Backend, BuildContext
 # name -> "module:Class", in the order a full build runs them (slowest first, so the
 # parallel workers finish together).
 REGISTRY = {
-    "pdf": "compiler.backends.pdf:PdfBackend",
-    "epub": "compiler.backends.epub:EpubBackend",
-    "anki": "compiler.backends.anki:AnkiBackend",
-    "api": "compiler.backends.api:ApiBackend",
-    "site": "compiler.backends.site:SiteBackend",
+    "pdf": "compiler.backends.pdf.backend:PdfBackend",
+    "epub": "compiler.backends.epub.backend:EpubBackend",
+    "anki": "compiler.backends.anki.backend:AnkiBackend",
+    "api": "compiler.backends.api.backend:ApiBackend",
+    "site": "compiler.backends.site.backend:SiteBackend",
 }
 
 

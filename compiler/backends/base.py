@@ -1,14 +1,38 @@
-"""What a backend is: a `name` and a `build(bank, ctx)` that returns the files it wrote."""
+"""The backend contract, in one file.
+
+A backend is a folder `compiler/backends/<name>/` whose `backend.py` holds one class:
+
+    class ApiBackend:
+        name = "api"                      # its outputs go to build/api/
+        description = "..."               # one line for `backends` and `--only`'s help
+        options = ApiOptions              # the Pydantic model of `outputs.api` in bank.yaml
+        templates = "api"                 # its folder under templates/ (part of its fingerprint)
+
+        def math_forms(self, options) -> frozenset[MathForm]: ...   # math it draws
+        def build(self, bank, ctx) -> list[Path]: ...               # write through ctx.write
+
+and one line in `compiler.backends.REGISTRY`. Phase one hands every backend a rendered, validated
+bank: HTML for every question, every formula typeset as SVG when some backend asks for "svg"
+(`compiler.math.svg`, cached), MathML in `bank.mathml` when some backend asks for "mathml", and
+the reader-visible words in the bank's language (`bank.words`). A backend never starts pandoc and
+never reads another backend's files. It reports what the author should fix with `ctx.warn`
+(located, counted by `--strict`) and what the user should know with `ctx.note`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Literal, Protocol
+
+from pydantic import BaseModel
 
 from compiler.cache import Cache
-from compiler.model import Bank
+from compiler.diagnostics import Diagnostic, Diagnostics
+from compiler.model import Bank, Question
 from compiler.output import StagedWrites
+
+MathForm = Literal["svg", "mathml"]
 
 
 class OutputClash(Exception):
@@ -22,10 +46,14 @@ class BuildContext:
     out_root: Path  # build/
     name: str  # the backend's name: its files go under out_root/name
     cache: Cache
+    options: Any = None  # the backend's `options` model, from bank.yaml `outputs.<name>`
+    removed_ids: tuple[str, ...] = ()  # questions that left the bank since the last build
+    bank_file: Path = Path("bank.yaml")  # where a warning about the whole bank points
     notes: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     claimed: set[Path] = field(default_factory=set)
     staged: StagedWrites = field(default_factory=StagedWrites)
+    diags: Diagnostics = field(default_factory=Diagnostics)
 
     @property
     def out_dir(self) -> Path:
@@ -52,15 +80,30 @@ class BuildContext:
         self.staged.discard()
 
     def note(self, message: str) -> None:
+        """Something the user should know about the outputs (not a problem in the source)."""
         self.notes.append(message)
+
+    def warn(self, message: str, question: Question | None = None, hint: str = "") -> None:
+        """A problem the author can fix, at the question's heading (or at the bank): printed as
+        `source/…/x.md:LINE: warning: …` and an error under `--strict`."""
+        where = (
+            self.diags.at(question.path, question.body_line) if question else self.diags.at(self.bank_file)
+        )
+        self.diags.warning(where, f"{self.name}: {message}", hint)
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return list(self.diags)
 
 
 class Backend(Protocol):
     name: ClassVar[str]
     description: ClassVar[str]
+    options: ClassVar[type[BaseModel]]
+    templates: ClassVar[str]
+
+    def math_forms(self, options: Any) -> frozenset[MathForm]:
+        """The forms of math this backend draws; phase one prepares each of them."""
+        ...
 
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]: ...
-
-    def draws_svg_math(self, bank: Bank) -> bool:
-        """Whether this backend draws formulas as SVG: those are typeset before the backends run."""
-        ...

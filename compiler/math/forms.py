@@ -12,6 +12,10 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the model holds `Math` values: imported for annotations only
+    from compiler.model import Bank, Question
 
 MATH_SPAN = re.compile(
     r'<span class="math (?P<kind>inline|display)">\\[(\[](?P<tex>.*?)\\[)\]]</span>', re.DOTALL
@@ -32,6 +36,20 @@ def find_math(fragment: str) -> list[Math]:
     return [
         Math(html.unescape(m.group("tex")), m.group("kind") == "display")
         for m in MATH_SPAN.finditer(fragment)
+    ]
+
+
+def bank_math(bank: Bank) -> list[Math]:
+    """Every formula of the bank, each once, in the order of the bank."""
+    return list(dict.fromkeys(m for q in bank.questions for m in question_math(q)))
+
+
+def question_math(q: Question) -> list[Math]:
+    """Every formula of a question: in its title, its answer and its named formulas."""
+    return [
+        m
+        for fragment in (q.html.title_html, q.html.answer_html, *q.html.formulas_html)
+        for m in find_math(fragment)
     ]
 
 

@@ -14,8 +14,7 @@ from functools import cache
 from typing import Any
 
 from compiler.cache import Cache, key
-from compiler.mathforms import Math, find_math
-from compiler.model import Bank, Question
+from compiler.math.forms import Math
 from compiler.parallel import map_in_processes
 
 SVG_VERSION = "2"  # bump when the SVG produced for the same TeX changes
@@ -74,20 +73,6 @@ class SvgTemplate:
             attribute, hash_, name, text = self.parts[n : n + 4]
             out.append(f'{attribute}="{hash_}{id_prefix}-{name}"{text}')
         return "".join(out)
-
-
-def bank_math(bank: Bank) -> list[Math]:
-    """Every formula of the bank, each once, in the order of the bank."""
-    return list(dict.fromkeys(m for q in bank.questions for m in question_math(q)))
-
-
-def question_math(q: Question) -> list[Math]:
-    """Every formula of a question: in its title, its answer and its named formulas."""
-    return [
-        m
-        for fragment in (q.html.title_html, q.html.answer_html, *q.html.formulas_html)
-        for m in find_math(fragment)
-    ]
 
 
 def typeset_all(maths: list[Math], cache: Cache, size_px: float = SCREEN_MATH_PX) -> int:

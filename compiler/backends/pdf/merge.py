@@ -1,7 +1,7 @@
 """Joining the documents of a sheet into one PDF, with pikepdf (qpdf).
 
 The cheat sheet and the drill sheet are laid out one chapter at a time (see
-`compiler.pdf_html.sheet_parts`). The joined PDF keeps what a reader uses: the pages in order,
+`compiler.backends.pdf.sheets.sheet_parts`). The joined PDF keeps what a reader uses: the pages in order,
 one outline of every chapter and question, the metadata and language of the first document, and
 the links of the table of contents, which WeasyPrint wrote as `qbank-chapter:N` URIs (the chapter
 is in another document) and which become links to that chapter's first page here.
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import pikepdf
 
-from compiler.pdf_html import CHAPTER_LINK
-from compiler.pdf_render import Bookmark, RenderedPdf
+from compiler.backends.pdf.render import Bookmark, RenderedPdf
+from compiler.backends.pdf.sheets import CHAPTER_LINK
 
 PX_TO_PT = 0.75
 

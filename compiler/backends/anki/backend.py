@@ -3,7 +3,7 @@
 What keeps a user's history across updates (see GUIDE.md section 2):
 - every note's GUID comes from the bank's `guid_namespace` and the question id (formula notes:
   and the formula's name), never from the content, so an edited answer updates its note;
-- the notetypes, their fields and templates have constant ids (compiler/anki_notetypes.py);
+- the notetypes, their fields and templates have constant ids (notetypes.py);
 - decks are matched by name: each deck id is derived from its name, and a filtered build
   (`--company`, `--tag`, `--chapter`) uses the very same deck names as the full bank, so
   importing both never creates a second deck tree;
@@ -25,14 +25,14 @@ from typing import ClassVar
 
 import genanki
 
-from compiler.anki_notetypes import FORMULA_MODEL_ID, formula_model, qa_model
-from compiler.anki_package import note_ids, package_bytes
-from compiler.backends.base import BuildContext
-from compiler.mathforms import Math, for_anki, replace_math
+from compiler.backends.anki.notetypes import FORMULA_MODEL_ID, formula_model, qa_model
+from compiler.backends.anki.package import note_ids, package_bytes
+from compiler.backends.base import BuildContext, MathForm
+from compiler.math.forms import Math, for_anki, replace_math
 from compiler.model import Bank, Chapter, Question
 from compiler.templating import TEMPLATES
 from compiler.timestamps import content_timestamp
-from schema.models import Formula
+from schema.models import AnkiOptions, Formula
 
 FORMULA_DECK = "公式"  # sorts after the numbered chapter decks
 DIFFICULTY_LABELS = {"easy": "简单", "medium": "中等", "hard": "困难"}
@@ -135,17 +135,25 @@ class AnkiBackend:
     name: ClassVar[str] = "anki"
     description: ClassVar[str] = "Anki deck: build/anki/<stem>.apkg (question and formula cards)"
 
-    def draws_svg_math(self, bank: Bank) -> bool:
-        return False
+    options: ClassVar[type[AnkiOptions]] = AnkiOptions
+    templates: ClassVar[str] = "anki"
+
+    def math_forms(self, options: AnkiOptions) -> frozenset[MathForm]:
+        return frozenset()  # the cards carry TeX: Anki's MathJax draws it
 
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
-        options = bank.config.outputs.anki
+        options = ctx.options
         names = DeckNames(deck_component(bank.config.title))  # not bank.title: filters share decks
         decks = self._decks(bank, names, options.guid_namespace, options.formula_cards)
         media = [asset.path for asset in bank.assets.values()]
         data = package_bytes(decks, media, deck_timestamp(bank))
         path = ctx.out_dir / f"{bank.stem}.apkg"
         self._report_dropped_formulas(path, data, ctx)
+        if ctx.removed_ids:
+            search = " or ".join(f'"Id:{i}"' for i in ctx.removed_ids)
+            ctx.note(
+                f"Anki keeps the notes of questions that left the bank; find them with the search: {search}"
+            )
         counts = self._counts(decks)
         ctx.note(
             f"{path.name}: {counts[0]} question notes, {counts[1]} formula notes, {len(media)} media files"
@@ -229,7 +237,7 @@ class AnkiBackend:
     @staticmethod
     def _report_dropped_formulas(path: Path, data: bytes, ctx: BuildContext) -> None:
         """Anki keeps notes the package no longer has: name formula notes that left this deck
-        (a renamed or removed formula). Removed questions are reported by the orchestrator."""
+        (a renamed or removed formula)."""
         try:
             before = note_ids(path.read_bytes()).get(FORMULA_MODEL_ID, [])
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, sqlite3.Error) as exc:

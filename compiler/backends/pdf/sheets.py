@@ -1,7 +1,7 @@
 """The HTML of the PDF sheets: questions as views with typeset math, rendered by templates/pdf/.
 
 Math is typeset by ziamath (WeasyPrint runs no JavaScript and draws no MathML) and placed as
-formula boxes (see `compiler.pdf_math`). A display formula that is also one of the question's
+formula boxes (see `compiler.backends.pdf.mathboxes`). A display formula that is also one of the question's
 named `formulas` is boxed in place with its name; named formulas the answer does not show as
 display math are boxed after the answer, so every key formula is boxed exactly once.
 """
@@ -15,19 +15,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from compiler.backends.pdf.fonts import CJK_FAMILIES, MONO_FAMILIES, css_family_list
+from compiler.backends.pdf.mathboxes import MathArt, Typesetter
+from compiler.backends.pdf.render import ASSET_SCHEME
 from compiler.cache import Cache
-from compiler.mathforms import Math, replace_math
+from compiler.math.forms import Math, replace_math
 from compiler.model import Bank, Chapter, Question
-from compiler.pdf_fonts import CJK_FAMILIES, MONO_FAMILIES, css_family_list
-from compiler.pdf_math import MathArt, Typesetter
-from compiler.pdf_render import ASSET_SCHEME
 from compiler.templating import render
 from schema.models import PdfOptions
 
 Sheet = Literal["cheatsheet", "formulas", "drill"]
 SHEET_NAMES: dict[Sheet, str] = {"cheatsheet": "速查表", "formulas": "公式表", "drill": "自测题"}
 DIFFICULTY = {"easy": "易", "medium": "中", "hard": "难"}
-CHAPTER_LINK = "qbank-chapter:"  # + number: a link to a chapter in another document (compiler.pdf_merge)
+CHAPTER_LINK = (
+    "qbank-chapter:"  # + number: a link to a chapter in another document (compiler.backends.pdf.merge)
+)
 TITLE_SCALE = 1.08  # question titles are set a little larger than the answers (.qt in style.css.j2)
 
 _IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")')

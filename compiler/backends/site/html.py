@@ -1,7 +1,7 @@
 """Rendered fragments -> HTML for the site's pages: math as inline SVG, images under media/,
 answer headings below the page's own, wide content that scrolls on a phone.
 
-Math is typeset to SVG by ziamath (`compiler.mathsvg`), the same glyphs as the PDF and EPUB: a
+Math is typeset to SVG by ziamath (`compiler.math.svg`), the same glyphs as the PDF and EPUB: a
 formula looks the same on every browser and needs no math font on the reader's device and no
 script, which MathML (font-dependent in Chromium, no stretchy glyphs without a math font) and
 MathJax (a script from a CDN, or 1 MB vendored) do not give. The SVG is sized in em and drawn in
@@ -14,8 +14,8 @@ import html
 import re
 
 from compiler.cache import Cache
-from compiler.mathforms import Math, replace_math
-from compiler.mathsvg import SCREEN_MATH_PX, math_svg, scalable_svg
+from compiler.math.forms import Math, replace_math
+from compiler.math.svg import SCREEN_MATH_PX, math_svg, scalable_svg
 
 _IMG = re.compile(r"<img\b([^>]*?)\ssrc=\"([^\"/]+)\"([^>]*)>")
 _HEADING = re.compile(r"<(/?)h([1-6])\b")

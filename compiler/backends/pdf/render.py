@@ -9,7 +9,7 @@
 - Layout: questions are `break-inside: avoid` boxes; the layout is inspected afterwards to name
   any question that was still split (one taller than a whole column) and to find where each
   formula box landed.
-- Math: formulas are drawn into those boxes as PDF paths after layout (see `compiler.pdf_math`).
+- Math: formulas are drawn into those boxes as PDF paths after layout (see `compiler.backends.pdf.mathboxes`).
 - Written for WeasyPrint 70 (its `URLFetcher` class API, and the finisher of `write_pdf`).
 """
 
@@ -31,8 +31,8 @@ import pydyf
 import weasyprint
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from compiler.pdf_fonts import INSTALL_HINT
-from compiler.pdf_math import MATH_CLASS, MathArt
+from compiler.backends.pdf.fonts import INSTALL_HINT
+from compiler.backends.pdf.mathboxes import MATH_CLASS, MathArt
 
 ASSET_SCHEME = "asset"
 NOTDEF = ".notdef glyph rendered"

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import lxml.html
 
-from compiler.mathforms import replace_math
+from compiler.math.forms import replace_math
 from compiler.model import Bank, Question
 
 INDEX_VERSION = 1

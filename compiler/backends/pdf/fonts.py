@@ -2,7 +2,7 @@
 
 WeasyPrint finds fonts through fontconfig. With no font that covers Chinese it still writes a PDF,
 full of empty boxes: the worst outcome for a sheet someone prints before an interview. So the
-backend asks fontconfig (`fc-list :lang=zh`) before rendering, and `compiler.pdf_render` turns
+backend asks fontconfig (`fc-list :lang=zh`) before rendering, and `compiler.backends.pdf.render` turns
 WeasyPrint's `.notdef` warning into an error as a second line of defence.
 """
 

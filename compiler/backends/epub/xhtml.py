@@ -18,8 +18,8 @@ import lxml.html
 from lxml import etree
 
 from compiler.cache import Cache, key
-from compiler.mathforms import Math, replace_math
-from compiler.mathsvg import SCREEN_MATH_PX, SvgTemplate, math_svg, scalable_svg
+from compiler.math.forms import Math, replace_math
+from compiler.math.svg import SCREEN_MATH_PX, SvgTemplate, math_svg, scalable_svg
 
 EPUB_SVG_VERSION = "1"  # bump when `svg_for_epub` changes what it produces
 

@@ -1,10 +1,10 @@
-"""Math for the PDF: ziamath's SVG (compiler.mathsvg), laid out by WeasyPrint, drawn by us.
+"""Math for the PDF: ziamath's SVG (compiler.math.svg), laid out by WeasyPrint, drawn by us.
 
 WeasyPrint lays out an inline SVG well (it sits on the baseline when moved down by its depth), but
 it parses and draws every SVG path in Python: with inline SVG the real bank's cheat sheet took
 8.8 s of CPU, 3.8 s of it for the formulas. So the HTML gets an empty inline-block of exactly the
 SVG's size and baseline offset (the layout an inline SVG gets), and after layout the formula's
-outlines are written straight into the page as PDF path operators (see `compiler.pdf_render`).
+outlines are written straight into the page as PDF path operators (see `compiler.backends.pdf.render`).
 Same glyphs, same positions, 4.6 s for the whole sheet, and a 25 % smaller file.
 """
 
@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, replace
 
 from compiler.cache import Cache, key
-from compiler.mathforms import Math, replace_math
-from compiler.mathsvg import SCREEN_MATH_PX, SVG_VERSION, math_svg
+from compiler.math.forms import Math, replace_math
+from compiler.math.svg import SCREEN_MATH_PX, SVG_VERSION, math_svg
 
 ART_VERSION = "3"  # bump when `svg_art` changes what it produces
 MATH_CLASS = "mathbox"

@@ -10,13 +10,12 @@ from typing import ClassVar
 
 from pydantic import BaseModel
 
-from compiler.backends.base import BuildContext
-from compiler.mathforms import Math, find_math
-from compiler.mathsvg import bank_math
+from compiler.backends.base import BuildContext, MathForm
+from compiler.math.forms import Math, find_math
 from compiler.model import Bank, Question
-from compiler.render import mathml_for
 from schema import api
 from schema.export import all_schemas
+from schema.models import ApiOptions
 
 
 def dump(doc: BaseModel | dict[str, object]) -> bytes:
@@ -32,17 +31,19 @@ def tag_path(tag: str) -> str:
 class ApiBackend:
     name: ClassVar[str] = "api"
     description: ClassVar[str] = "static JSON API: build/api/v1/*.json"
+    options: ClassVar[type[ApiOptions]] = ApiOptions
+    templates: ClassVar[str] = "api"
 
-    def draws_svg_math(self, bank: Bank) -> bool:
-        return False
+    def math_forms(self, options: ApiOptions) -> frozenset[MathForm]:
+        return frozenset({"mathml"})  # every formula is published as TeX and MathML
 
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
         root = ctx.out_dir / (f"{bank.variant}/" if bank.variant else "") / "v1"
-        base = bank.config.outputs.api.base_url.rstrip("/")
+        base = ctx.options.base_url.rstrip("/")
         if bank.variant:
             base = base.replace("/v1", f"/{bank.variant}/v1") if base.endswith("/v1") else base
         questions = bank.questions
-        mathml = mathml_for(bank_math(bank), ctx.cache)
+        mathml = bank.mathml
         chapters = {c.slug: c for c in bank.chapters}
 
         def summary(q: Question) -> api.QuestionSummary:

@@ -16,10 +16,10 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
+from compiler.backends.site.html import PageMath, answer_html, inline_html
+from compiler.backends.site.search import build_index, dump_index, expand_tags
 from compiler.cache import Cache
 from compiler.model import Bank, Chapter, Question
-from compiler.site_html import PageMath, answer_html, inline_html
-from compiler.site_search import build_index, dump_index, expand_tags
 from compiler.templating import TEMPLATES, render
 from schema.models import Company
 

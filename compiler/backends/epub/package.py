@@ -13,7 +13,7 @@ from typing import Any
 
 from ebooklib import epub
 
-from compiler.epub_book import Book, Page, Resource
+from compiler.backends.epub.book import Book, Page, Resource
 from compiler.output import reproducible_zip
 
 

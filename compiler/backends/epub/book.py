@@ -16,8 +16,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from compiler.cache import Cache
-from compiler.epub_xhtml import (
+from compiler.backends.epub.xhtml import (
     MathRenderer,
     check_well_formed,
     epub_image_name,
@@ -25,12 +24,13 @@ from compiler.epub_xhtml import (
     plain_text,
     to_xhtml,
 )
-from compiler.mathforms import Math
-from compiler.mathsvg import SvgTemplate, bank_math, question_math
+from compiler.cache import Cache
+from compiler.math.forms import Math, bank_math, question_math
+from compiler.math.svg import SvgTemplate
 from compiler.model import Bank, Chapter, Question
 from compiler.parallel import map_in_processes
-from compiler.render import mathml_for
 from compiler.templating import asset, render
+from schema.models import EpubOptions
 
 STYLESHEET = "style/book.css"
 COVER_IMAGE = "images/cover.svg"
@@ -147,10 +147,10 @@ def company_anchor(slug: str) -> str:
 # ---- building ------------------------------------------------------------------------------------
 
 
-def build_book(bank: Bank, cache: Cache) -> Book:
+def build_book(bank: Bank, options: EpubOptions, cache: Cache) -> Book:
     lang = bank.config.language
-    use_mathml = bank.config.outputs.epub.math == "mathml"
-    mathml = mathml_for(bank_math(bank), cache) if use_mathml else None
+    use_mathml = options.math == "mathml"
+    mathml = bank.mathml if use_mathml else None
     images = _images(bank)
     image_href = {name: res.file for name, res in images.items()}
     chapter_pages: list[Page] = []

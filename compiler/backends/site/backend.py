@@ -10,17 +10,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from compiler.backends.base import BuildContext
+from compiler.backends.base import BuildContext, MathForm
+from compiler.backends.site.pages import SiteBuilder, site_root
 from compiler.model import Bank
-from compiler.site_pages import SiteBuilder, site_root
+from schema.models import SiteOptions
 
 
 class SiteBackend:
     name: ClassVar[str] = "site"
     description: ClassVar[str] = "static HTML site with search and practice: build/site/index.html"
 
-    def draws_svg_math(self, bank: Bank) -> bool:
-        return True
+    options: ClassVar[type[SiteOptions]] = SiteOptions
+    templates: ClassVar[str] = "site"
+
+    def math_forms(self, options: SiteOptions) -> frozenset[MathForm]:
+        return frozenset({"svg"})
 
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
         root = site_root(ctx.out_dir, bank.variant)

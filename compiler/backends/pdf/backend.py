@@ -4,14 +4,15 @@
 - `<stem>-formulas.pdf`: every named formula, grouped by chapter, on as few pages as possible;
 - `<stem>-drill.pdf`: the questions only, numbered as on the cheat sheet, with room to answer.
 
-HTML from Jinja2 templates (templates/pdf/), typeset by WeasyPrint. See `compiler.pdf_html` for the
-documents, `compiler.pdf_render` for the locked-down rendering and `compiler.pdf_fonts` for why a
-machine without a Chinese font gets an error instead of a PDF.
+HTML from Jinja2 templates (templates/pdf/), typeset by WeasyPrint. Beside this file: `sheets`
+(the documents and their views), `mathboxes` (formulas laid out by WeasyPrint, drawn by us),
+`render` (the locked-down rendering), `fonts` (why a machine without a Chinese font gets an error
+instead of a PDF) and `merge` (joining documents with pikepdf).
 
 WeasyPrint lays out about three pages a second and holds every page of a document in memory, so
-the cheat sheet and the drill sheet are one document per chapter (`compiler.pdf_html.sheet_parts`):
-the documents are laid out in parallel processes, each rendered document is cached by its content
-(an edit re-renders one chapter), and `compiler.pdf_merge` joins them.
+the cheat sheet and the drill sheet are one document per chapter (`sheets.sheet_parts`): the
+documents are laid out in parallel processes, each rendered document is cached by its content
+(an edit re-renders one chapter), and `merge` joins them.
 """
 
 from __future__ import annotations
@@ -25,16 +26,17 @@ from typing import ClassVar
 
 import weasyprint
 
-from compiler.backends.base import BuildContext
+from compiler.backends.base import BuildContext, MathForm
+from compiler.backends.pdf.fonts import FontCheck, check_cjk_font
+from compiler.backends.pdf.mathboxes import MathArt
+from compiler.backends.pdf.merge import join
+from compiler.backends.pdf.render import PdfRenderError, RenderedPdf, render_pdf
+from compiler.backends.pdf.sheets import SHEET_NAMES, Part, Sheet, chapter_views, geometry, sheet_parts
 from compiler.cache import key
 from compiler.model import Bank
 from compiler.parallel import map_in_processes
-from compiler.pdf_fonts import FontCheck, check_cjk_font
-from compiler.pdf_html import SHEET_NAMES, Part, Sheet, chapter_views, geometry, sheet_parts
-from compiler.pdf_math import MathArt
-from compiler.pdf_merge import join
-from compiler.pdf_render import PdfRenderError, RenderedPdf, render_pdf
 from compiler.templating import TEMPLATES
+from schema.models import PdfOptions
 
 SHEETS: tuple[Sheet, ...] = ("cheatsheet", "formulas", "drill")
 PART_VERSION = "1"  # bump when what a part's PDF depends on changes outside its HTML and drawings
@@ -55,14 +57,17 @@ class PdfBackend:
     name: ClassVar[str] = "pdf"
     description: ClassVar[str] = "printable sheets: build/pdf/<stem>-{cheatsheet,formulas,drill}.pdf"
 
-    def draws_svg_math(self, bank: Bank) -> bool:
-        return True
+    options: ClassVar[type[PdfOptions]] = PdfOptions
+    templates: ClassVar[str] = "pdf"
+
+    def math_forms(self, options: PdfOptions) -> frozenset[MathForm]:
+        return frozenset({"svg"})
 
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
         fonts = check_cjk_font()  # before any work: no font, no PDF
         if fonts.note:
             ctx.note(fonts.note)
-        options = bank.config.outputs.pdf
+        options = ctx.options
         # formulas are sized for the cheat sheet's columns, the narrowest of the three sheets
         views = chapter_views(bank, ctx.cache, geometry(options, "cheatsheet"))
         assets = {name: asset.path for name, asset in bank.assets.items()}

@@ -1,0 +1,82 @@
+"""What a build must remember between runs, under build/.state/: the one module that reads and
+writes that folder.
+
+- per backend and bank: the fingerprint it was built from and the digest of every file it
+  wrote, so an unchanged backend is skipped and a file it no longer writes is deleted;
+- per bank: the question ids it had, so a question that leaves the bank is reported once, and
+  `new` never hands out an id that an earlier build saw (users' Anki collections still hold it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from compiler.output import write_text_atomic
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _file(out: Path, kind: str, name: str) -> Path:
+    return out / ".state" / f"{kind}-{name}.json"
+
+
+def up_to_date(out: Path, backend: str, stem: str, fingerprint: str) -> list[Path] | None:
+    """The outputs of the last build of `backend` for the bank `stem` when it was built from
+    `fingerprint` and none of its files was touched since; None when it must run."""
+    try:
+        state = json.loads(_file(out, backend, stem).read_text(encoding="utf-8"))
+        if state["fingerprint"] != fingerprint:
+            return None
+        outputs = [out / rel for rel in state["outputs"]]
+        for path, digest in zip(outputs, state["outputs"].values(), strict=True):
+            if file_digest(path) != digest:
+                return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return outputs
+
+
+def record_outputs(out: Path, backend: str, stem: str, fingerprint: str, written: list[Path]) -> None:
+    """Remember what `backend` wrote and from what; delete what it wrote last time for this bank
+    but not this time (a removed question's page)."""
+    path = _file(out, backend, stem)
+    now = {str(p.relative_to(out)): file_digest(p) for p in sorted(written)}
+    try:
+        before = json.loads(path.read_text(encoding="utf-8")).get("outputs", {})
+    except (OSError, ValueError, AttributeError):
+        before = {}
+    for rel in set(before) - set(now):
+        if isinstance(rel, str) and ".." not in Path(rel).parts:
+            (out / rel).unlink(missing_ok=True)
+    state = {"fingerprint": fingerprint, "outputs": now}
+    write_text_atomic(path, json.dumps(state, ensure_ascii=False, indent=0, sort_keys=True))
+
+
+def _read_ids(path: Path) -> list[str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [i for i in data if isinstance(i, str)] if isinstance(data, list) else []
+
+
+def ids_gone(out: Path, stem: str, ids: list[str]) -> list[str]:
+    """Ids the last build of this bank had and `ids` lacks, in their old order."""
+    now = set(ids)
+    return [i for i in _read_ids(_file(out, "ids", stem)) if i not in now]
+
+
+def record_ids(out: Path, stem: str, ids: list[str]) -> None:
+    write_text_atomic(_file(out, "ids", stem), json.dumps(ids, ensure_ascii=False, indent=0))
+
+
+def ids_seen(out: Path) -> set[str]:
+    """Every question id any earlier build into `out` saw, whatever the bank or filter."""
+    seen: set[str] = set()
+    for path in sorted((out / ".state").glob("ids-*.json")):
+        seen.update(_read_ids(path))
+    return seen
