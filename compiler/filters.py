@@ -66,10 +66,10 @@ def apply_filter(bank: Bank, flt: Filter, diags: Diagnostics) -> Bank | None:
             diags.error(where, f"no chapter {flt.chapter}", f"chapters are {', '.join(map(str, numbers))}")
             return None
         title = next(c.title for c in bank.chapters if c.number == flt.chapter)
-        labels.append(f"第 {flt.chapter} 章 {title}")
+        labels.append(bank.words.chapter_title(flt.chapter, title))
         variant.append(f"chapter-{flt.chapter:02d}")
         number = flt.chapter
-        checks.append(lambda q: _chapter_number(bank, q) == number)
+        checks.append(lambda q: bank.chapter_of(q).number == number)
 
     def keep(q: Question) -> bool:
         return all(check(q) for check in checks)
@@ -82,11 +82,7 @@ def apply_filter(bank: Bank, flt: Filter, diags: Diagnostics) -> Bank | None:
     return replace(
         bank,
         chapters=chapters,
-        filter_label=" · ".join(labels),
+        filter_label=bank.words["common.filter_label_separator"].join(labels),
         variant="-".join(variant),
         assets={k: v for k, v in bank.assets.items() if k in used},
     )
-
-
-def _chapter_number(bank: Bank, q: Question) -> int:
-    return next(c.number for c in bank.chapters if c.slug == q.chapter_slug)

@@ -9,8 +9,8 @@ not rebuilt when another question is edited.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
-import sys
 from pathlib import Path
 
 from compiler.backends.base import Backend
@@ -38,14 +38,22 @@ def _files(folder: Path, pattern: str = "*") -> list[Path]:
 def files_of(backend: type[Backend]) -> list[Path]:
     """Everything that decides what `backend` writes: the shared code, its own package and its
     templates; the other backends' code and templates are not among them."""
-    own = Path(sys.modules[backend.__module__].__file__ or "").resolve().parent
+    module = Path(inspect.getfile(backend)).resolve()
+    # a backend is a folder whose entry is backend.py (compiler/backends/<name>/), or one module
+    own_code = _files(module.parent, "*.py") if module.name == "backend.py" else [module]
     shared = [
         p
         for p in _files(ROOT / "compiler", "*.py")
         if not (p.parent != _BACKENDS and p.is_relative_to(_BACKENDS))
     ]
-    own_code = _files(own, "*.py") if own != _BACKENDS and own.is_relative_to(_BACKENDS) else []
-    files = [*shared, *own_code, *_files(ROOT / "schema", "*.py"), *_files(TEMPLATES / backend.templates)]
+    words = _files(ROOT / "compiler" / "vocabulary", "*.yaml")
+    files = [
+        *shared,
+        *words,
+        *own_code,
+        *_files(ROOT / "schema", "*.py"),
+        *_files(TEMPLATES / backend.templates),
+    ]
     return list(dict.fromkeys(files))
 
 

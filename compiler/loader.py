@@ -15,6 +15,7 @@ from compiler.diagnostics import Diagnostics, did_you_mean
 from compiler.model import Bank, Chapter, Question
 from compiler.sourcefile import load_yaml, read_text, split_front_matter, validate
 from compiler.timestamps import content_timestamp
+from compiler.vocabulary import available, resolve
 from schema.models import (
     BankConfig,
     ChapterMeta,
@@ -68,6 +69,9 @@ def load_bank(root: Path, diags: Diagnostics) -> Bank | None:
     if (root / "retired.yaml").exists():
         retired = _load_model(root / "retired.yaml", RetiredIds, diags, "retired.yaml")
         _check_not_retired([q for c in chapters for q in c.questions], retired, diags)
+    if config and resolve(config.language) is None:
+        _unknown_language(root / "bank.yaml", config.language, diags)
+        return None
     if not (config and registry and tags):
         return None
     return Bank(
@@ -92,6 +96,19 @@ def _load_model(path: Path, model: type[M], diags: Diagnostics, what: str) -> M 
         return None
     result = validate(model, doc, diags, what)
     return result if isinstance(result, model) else None
+
+
+def _unknown_language(path: Path, language: str, diags: Diagnostics) -> None:
+    """No catalog for the bank's language: at its line in bank.yaml, with the ones there are."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    match = re.search(r"^language\s*:\s*[\"']?", text, re.MULTILINE)
+    line = text.count("\n", 0, match.start()) + 1 if match else 0
+    col = match.end() - match.start() + 1 if match else 0
+    diags.error(
+        diags.at(path, line, col),
+        f"no vocabulary for language '{language}'",
+        f"languages: {', '.join(available())} (a new language is one file in compiler/vocabulary/)",
+    )
 
 
 def _company_aliases(companies: tuple[Company, ...]) -> dict[str, Company]:

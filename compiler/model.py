@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from compiler.math.forms import Math
+from compiler.vocabulary import Vocabulary, vocabulary
 from schema.models import BankConfig, Company, Formula, QuestionMeta
 
 
@@ -93,8 +94,21 @@ class Bank:
         return self.config.slug + (f"-{self.variant}" if self.variant else "")
 
     @property
+    def words(self) -> Vocabulary:
+        """The reader-visible words of every output, in the bank's language."""
+        return vocabulary(self.config.language)
+
+    @property
     def title(self) -> str:
-        return self.config.title + (f"（{self.filter_label}）" if self.filter_label else "")
+        if not self.filter_label:
+            return self.config.title
+        return self.words.fmt("common.filtered_title", title=self.config.title, label=self.filter_label)
+
+    def chapter_of(self, q: Question) -> Chapter:
+        return next(c for c in self.chapters if c.slug == q.chapter_slug)
+
+    def ref(self, q: Question) -> str:
+        return self.words.ref(self.chapter_of(q).number, q.number)
 
     def with_chapters(self, chapters: tuple[Chapter, ...]) -> Bank:
         return replace(self, chapters=chapters)

@@ -4,7 +4,6 @@ as `compiler.pandoc` allows, cached by content; then images resolved and every f
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -13,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 from compiler.cache import Cache, key
 from compiler.diagnostics import Diagnostics, Location
+from compiler.markup import replace_image_sources
 from compiler.math.forms import find_math, math_span, tex_problem
 from compiler.model import Asset, Bank, Chapter, Question, Rendered
 from compiler.pandoc import in_batches, pandoc_version, run_pandoc, split_fragments, strip_paragraph
@@ -24,7 +24,6 @@ RENDER_VERSION = "3"  # bump when the HTML produced for the same Markdown change
 # the div's id onto the heading, so an answer starting with `## ...` would lose its marker and be
 # glued to the title. A comment keeps the heading from being first; the splitter swallows it again.
 _GUARD = "<!-- qbank -->\n"
-_IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")')
 # Footnotes are off (see `compiler.pandoc.PANDOC_FROM`): one written anyway is reported.
 _FOOTNOTE = re.compile(r"\[\^[^\]\s]+\]")
 
@@ -141,8 +140,7 @@ def _resolve_images(
     """Rewrite every image source to its asset name; report images that cannot be used."""
     assets: list[Asset] = []
 
-    def fix(m: re.Match[str]) -> str:
-        src = html.unescape(m.group(2))
+    def fix(src: str) -> str:
         parts = urlsplit(src)
         if parts.scheme or parts.netloc:
             diags.error(
@@ -150,26 +148,26 @@ def _resolve_images(
                 f"image '{_short(src)}' is not a local file",
                 "download the image into source/figures/ and reference it by a relative path",
             )
-            return m.group(1) + m.group(3)
+            return ""
         try:
             target = (q.path.parent / unquote(parts.path)).resolve()
         except (OSError, ValueError):  # a NUL byte, a path too long for the system
             diags.error(locate(src), f"image path '{_short(src)}' is not a valid file name")
-            return m.group(1) + m.group(3)
+            return ""
         if not target.is_relative_to(root.resolve()):
             diags.error(
                 locate(src),
                 f"image '{_short(src)}' is outside the source folder",
                 "keep images in source/figures/",
             )
-            return m.group(1) + m.group(3)
+            return ""
         if not target.is_file():
             diags.error(locate(src), f"image '{_short(src)}' does not exist", "check the path and file name")
-            return m.group(1) + m.group(3)
+            return ""
         assets.append(Asset(target.name, target))
-        return m.group(1) + html.escape(target.name) + m.group(3)
+        return target.name
 
-    return _IMG_SRC.sub(fix, fragment), assets
+    return replace_image_sources(fragment, fix), assets
 
 
 def _short(text: str) -> str:

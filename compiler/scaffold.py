@@ -15,12 +15,14 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from pydantic.fields import FieldInfo
 
 from compiler import state
 from compiler.diagnostics import Diagnostics, did_you_mean
 from compiler.loader import CHAPTER_DIR
 from compiler.sourcefile import load_yaml, read_text
+from compiler.vocabulary import Vocabulary, resolve, vocabulary
 from schema.models import TAG_PATTERN, CompanyRegistry, QuestionMeta, TagRegistry, is_slug
 
 _ID_LINE = re.compile(r"^id:\s*['\"]?([a-z0-9-]+)['\"]?\s*$", re.MULTILINE)
@@ -76,11 +78,21 @@ def new_question(
         values["difficulty"] = difficulty
     if origin:
         values["source"] = origin
-    path.write_text(question_text(values, title), encoding="utf-8")
+    path.write_text(question_text(values, title, _words(source)), encoding="utf-8")
     return NewQuestion(path, qid, tuple(notes))
 
 
-def question_text(values: dict[str, object], title: str) -> str:
+def _words(source: Path) -> Vocabulary:
+    """The bank's vocabulary, read leniently: `new` works on a bank with errors elsewhere."""
+    try:
+        config = yaml.safe_load((source / "bank.yaml").read_text(encoding="utf-8"))
+        language = str(config.get("language", "zh-CN"))
+    except (OSError, yaml.YAMLError, AttributeError):
+        language = "zh-CN"
+    return vocabulary(language if resolve(language) else "zh-CN")
+
+
+def question_text(values: dict[str, object], title: str, words: Vocabulary) -> str:
     """Front matter in the schema's field order (optional fields not given become comments that
     say what they are), then the question heading and a placeholder answer."""
     lines = ["---", "# yaml-language-server: $schema=../../schema/question.schema.json"]
@@ -88,19 +100,28 @@ def question_text(values: dict[str, object], title: str) -> str:
         if name in values:
             lines.append(f"{name}: {_yaml_value(values[name])}")
         else:
-            lines.extend(_commented(name, info))
-    lines += ["---", "", f"# {title}", "", "TODO：在这里写答案（Markdown；公式写成 $...$ 或 $$...$$）。", ""]
+            lines.extend(_commented(name, info, words))
+    lines += ["---", "", f"# {title}", "", words["new.answer"], ""]
     return "\n".join(lines)
 
 
-def _commented(name: str, info: FieldInfo) -> list[str]:
+def _commented(name: str, info: FieldInfo, w: Vocabulary) -> list[str]:
     about = f"  # {info.description}" if info.description else ""
     examples = {
-        "company": ["# company: [公司名或别名]" + about],
-        "formulas": [f"# formulas:{about}", "#   - name: 公式名", "#     tex: 'a^2 + b^2 = c^2'"],
+        "company": [f"# company: [{w['new.company']}]" + about],
+        "formulas": [
+            f"# formulas:{about}",
+            f"#   - name: {w['new.formula_name']}",
+            "#     tex: 'a^2 + b^2 = c^2'",
+        ],
         "difficulty": ["# difficulty: medium  # easy | medium | hard"],
-        "source": ["# source: 出处" + about],
-        "errata": [f"# errata:{about}", "#   - was: 原文", "#     now: 改正后的文字", "#     why: 原因"],
+        "source": [f"# source: {w['new.source']}" + about],
+        "errata": [
+            f"# errata:{about}",
+            f"#   - was: {w['new.was']}",
+            f"#     now: {w['new.now']}",
+            f"#     why: {w['new.why']}",
+        ],
     }
     return examples.get(name, [f"# {name}:{about}"])
 

@@ -248,11 +248,13 @@ class DevServer:
         return script + (error_overlay(errors) if errors else "")
 
     def error_page(self) -> str:
-        """What every page shows before the first good build."""
+        """What every page shows before the first good build. The author's messages are in
+        English, like the diagnostics they show."""
         return (
-            '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1"><title>构建失败</title>'
-            f"</head><body><main><h1>构建失败</h1><p>修复下面的问题后，页面会自动刷新。</p></main>"
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1"><title>Build failed</title>'
+            "</head><body><main><h1>Build failed</h1>"
+            "<p>Fix the problems below: the page reloads by itself after the next good build.</p></main>"
             f"{self.decorate('')}</body></html>"
         )
 
@@ -273,11 +275,11 @@ def error_overlay(errors: list[dict[str, object]]) -> str:
         '<div id="qbank-dev-error" role="alert" style="position:fixed;inset:auto 0 0 0;z-index:9999;'
         "max-height:60vh;overflow:auto;background:#2b0b0e;color:#ffe4e6;border-top:4px solid #f87171;"
         'padding:12px 16px;font:14px/1.5 ui-monospace,monospace;box-shadow:0 -4px 16px rgba(0,0,0,.4)">'
-        f'<p style="margin:0 0 6px;font-weight:700">构建失败：{len(errors)} 个错误。'
-        "下面显示的是上一次成功构建的页面；保存修改后自动刷新。</p>"
+        f'<p style="margin:0 0 6px;font-weight:700">Build failed: {len(errors)} error(s). '
+        "This is the last good build; the page reloads after every save.</p>"
         f'<ol style="margin:0;padding-left:1.5em">{items}</ol>'
         '<button type="button" onclick="this.parentNode.remove()" style="margin-top:8px;font:inherit">'
-        "关闭</button></div>"
+        "Close</button></div>"
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
@@ -21,7 +20,6 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["date"] = lambda ts, fmt="%Y-%m-%d": datetime.fromtimestamp(ts, UTC).strftime(fmt)
     return env
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -55,3 +56,21 @@ def _git(root: Path, *args: str) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return result.stdout if result.returncode == 0 else None
+
+
+ISO_DATETIME = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def utc(timestamp: int) -> datetime:
+    """A content time as a naive UTC datetime (what ebooklib formats with a literal 'Z')."""
+    return datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None)
+
+
+def iso_datetime(timestamp: int) -> str:
+    """A content time in metadata (PDF, EPUB, JSON): ISO 8601 in UTC, to the second."""
+    return utc(timestamp).strftime(ISO_DATETIME)
+
+
+def iso_date(timestamp: int) -> str:
+    """A content time in a machine-readable date (`<time datetime>`): ISO 8601, UTC."""
+    return utc(timestamp).strftime("%Y-%m-%d")

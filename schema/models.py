@@ -25,7 +25,7 @@ class Strict(BaseModel):
 class Formula(Strict):
     """A key formula of an answer: shown boxed, and drilled as its own Anki card."""
 
-    name: NonEmpty = Field(description="What the formula is, e.g. 'Adam 参数更新'.")
+    name: NonEmpty = Field(description="What the formula is, e.g. 'Adam update rule'.")
     tex: NonEmpty = Field(description="Plain TeX, without $ delimiters.")
 
 

@@ -12,7 +12,14 @@ import pytest
 from compiler.backends.anki import notetypes as anki_notetypes
 from compiler.build import BuildResult
 from tests.conftest import FIXTURE_BANK, copy_bank, run_build
-from tests.test_anki import assert_no_forked_notetype, import_apkg, open_collection, revlog_count
+from tests.test_anki import (
+    FORMULA_MODEL_NAME,
+    QA_MODEL_NAME,
+    assert_no_forked_notetype,
+    import_apkg,
+    open_collection,
+    revlog_count,
+)
 
 VERSIONS = 5  # the README's "Guarantees" quotes this number
 
@@ -58,13 +65,13 @@ STEPS: list[tuple[str, Callable[[Path], None]]] = [
 def note_fields(col_path: Path) -> dict[str, list[str]]:
     """Question notes by their Id field."""
     with open_collection(col_path) as col:
-        notes = [col.get_note(nid) for nid in col.find_notes(f'"note:{anki_notetypes.QA_MODEL_NAME}"')]
+        notes = [col.get_note(nid) for nid in col.find_notes(f'"note:{QA_MODEL_NAME}"')]
         return {note["Id"]: list(note.values()) for note in notes}
 
 
 def col_formula_notes(col_path: Path) -> list[int]:
     with open_collection(col_path) as col:
-        return list(col.find_notes(f'"note:{anki_notetypes.FORMULA_MODEL_NAME}"'))
+        return list(col.find_notes(f'"note:{FORMULA_MODEL_NAME}"'))
 
 
 def review_everything_due(col_path: Path) -> int:
@@ -130,7 +137,7 @@ def test_five_versions_in_one_collection(tmp_path: Path, monkeypatch: pytest.Mon
         if version == 5:
             assert any("第五版" in v for v in fields["relu"])
             with open_collection(col_path) as col:
-                model = col.models.by_name(anki_notetypes.QA_MODEL_NAME)
+                model = col.models.by_name(QA_MODEL_NAME)
                 assert model is not None and "/* v5 */" in model["css"]
         ids |= set(fields)
         assert set(fields) == ids, f"{label}: a note disappeared"

@@ -131,7 +131,7 @@ def test_first_build_fails_then_the_page_appears(tmp_path: Path) -> None:
     server.start()
     try:
         status, html = _get(server.url)
-        assert status == 404 and "构建失败" in html and "chapter.yaml:" in html
+        assert status == 404 and "Build failed" in html and "chapter.yaml:" in html
         chapter.write_text("title: 基础\n", encoding="utf-8")
         _until(lambda: _get(server.url)[0] == 200, 10)
         assert "测试题库" in _get(server.url)[1]

@@ -14,12 +14,12 @@ from functools import cache
 from typing import Any
 
 from compiler.cache import Cache, key
+from compiler.markup import SVG_TAG
 from compiler.math.forms import Math
 from compiler.parallel import map_in_processes
 
 SVG_VERSION = "2"  # bump when the SVG produced for the same TeX changes
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
-_SVG_TAG = re.compile(r"<svg\b[^>]*>")
 _SIZE_ATTR = re.compile(r'\b(width|height)="([\d.]+)"')
 _VALIGN = re.compile(r"vertical-align: -([\d.]+)px")
 _BLACK = re.compile(r'\b(fill|stroke)="(?:black|#000000|#000)"')
@@ -218,7 +218,7 @@ def scalable_svg(svg: str, size_px: float = SCREEN_MATH_PX) -> str:
     """A formula typeset at `size_px`, sized in em (it follows the reader's font size) and drawn
     in `currentColor` (it follows the text colour, night mode included)."""
     svg = _BLACK.sub(r'\1="currentColor"', svg)
-    head = _SVG_TAG.search(svg)
+    head = SVG_TAG.search(svg)
     if head is None:
         return svg
     tag = _SIZE_ATTR.sub(lambda m: f'{m.group(1)}="{float(m.group(2)) / size_px:.3f}em"', head.group(0))

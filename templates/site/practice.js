@@ -6,6 +6,7 @@
   "use strict";
 
   var S = window.QBankSearch;
+  var word = window.QBankSite.word; // site.js: the words of the bank's language
 
   /* mulberry32: a small seeded generator; without a seed the order differs on every visit. */
   function generator(seed) {
@@ -64,14 +65,15 @@
 
     function scopeText() {
       var parts = [];
-      if (state.q) parts.push("“" + state.q + "”");
+      if (state.q) parts.push(word("site.js.quoted", { text: state.q }));
       S.FACETS.forEach(function (name) {
         var select = document.getElementById(filterForm.id + "-" + name);
         if (state[name] && select && select.selectedIndex > 0) {
-          parts.push(select.options[select.selectedIndex].text.replace(/（\d+）$/, "").trim());
+          // The option's name without its count (the template writes it beside the text).
+          parts.push(select.options[select.selectedIndex].getAttribute("data-label"));
         }
       });
-      return parts.length ? parts.join(" · ") : "全部题目";
+      return parts.length ? parts.join(word("site.js.scope_separator")) : word("site.js.all_questions");
     }
 
     /* The question page's parts, with links and images made relative to this page. */
@@ -105,8 +107,8 @@
     function show(focus) {
       var doc = index.docs[order[position]];
       var id = doc.id;
-      progress.textContent = "第 " + (position + 1) + " / " + order.length + " 题";
-      number.textContent = "第 " + doc.n + " 题";
+      progress.textContent = word("site.js.progress", { i: position + 1, n: order.length });
+      number.textContent = word("common.question", { number: doc.n });
       open.setAttribute("href", "q/" + encodeURIComponent(id) + ".html");
       answer.hidden = true;
       reveal.setAttribute("aria-expanded", "false");
@@ -138,7 +140,7 @@
           if (focus) title.focus();
         },
         function (error) {
-          title.textContent = "这道题没能载入（" + error.message + "）";
+          title.textContent = word("site.js.load_failed", { error: error.message });
         }
       );
     }
@@ -209,7 +211,7 @@
       },
       function (error) {
         empty.hidden = false;
-        empty.textContent = "题目索引没能载入（" + error.message + "）：请通过网页服务器打开本站。";
+        empty.textContent = word("site.js.index_failed", { error: error.message });
       }
     );
   }

@@ -1,4 +1,4 @@
-/* Search as you type, over search-index.json (built by compiler/site_search.py).
+/* Search as you type, over search-index.json (built by compiler/backends/site/search.py).
 
    The tokenizer and query are the same as the Python reference: CJK runs become single
    characters (a one-character query) or overlapping bigrams, Latin runs become lower-case words,
@@ -173,6 +173,7 @@
   }
 
   function searchPage() {
+    var word = global.QBankSite.word; // site.js: the words of the bank's language
     var form = document.getElementById("search");
     var list = document.getElementById("results");
     if (!form || !list) return;
@@ -204,7 +205,7 @@
           }
           list.appendChild(fragment);
           var filtered = state.q || state.chapter || state.company || state.tag;
-          count.textContent = filtered ? "找到 " + found.length + " 道题" : "共 " + found.length + " 道题";
+          count.textContent = word(filtered ? "site.js.found" : "site.js.total", { n: found.length });
           empty.hidden = found.length > 0;
           practice.hidden = found.length === 0;
           practice.setAttribute("href", "practice.html" + stateQuery(state));
@@ -215,7 +216,7 @@
         document.body.setAttribute("data-search-ready", "true");
       },
       function (error) {
-        count.textContent = "搜索索引没能载入（" + error.message + "）：请通过网页服务器打开本站。";
+        count.textContent = word("site.js.search_index_failed", { error: error.message });
       }
     );
   }

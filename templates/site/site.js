@@ -1,7 +1,33 @@
-/* Every page: the day/night toggle, and keyboard access to boxes that scroll sideways.
-   Plain JavaScript, no build step, nothing loaded from elsewhere. */
+/* Every page: the words the scripts show, the day/night toggle, and keyboard access to boxes that
+   scroll sideways. Plain JavaScript, no build step, nothing loaded from elsewhere. */
 (function () {
   "use strict";
+
+  /* The bank's words for the scripts (site.js.* and a few common.*), rendered into the page as JSON by
+     base.html.j2: no request, so it works from file:// too. Deferred scripts run in order, so
+     search.js and practice.js find word() here. */
+  var WORDS = (function () {
+    var block = document.getElementById("qb-words");
+    try {
+      return block ? JSON.parse(block.textContent) : {};
+    } catch (e) {
+      return {};
+    }
+  })();
+
+  /* A catalog pattern with its {name} values filled in, like Python's str.format; a table
+     {one, other} is chosen by values.n. An unknown key shows as itself rather than nothing. */
+  function word(key, values) {
+    var value = WORDS[key];
+    values = values || {};
+    if (value === undefined) return key;
+    if (typeof value === "object") value = values.n === 1 && "one" in value ? value.one : value.other;
+    return String(value).replace(/\{\{|\}\}|\{(\w+)\}/g, function (match, name) {
+      if (match === "{{") return "{";
+      if (match === "}}") return "}";
+      return name in values ? String(values[name]) : match;
+    });
+  }
 
   var KEY = "qbank-theme";
   var root = document.documentElement;
@@ -62,11 +88,13 @@
       var box = boxes[i];
       if (box.scrollWidth > box.clientWidth + 1) {
         // A named region each, numbered: landmarks of one page must have distinct names.
-        var kind = box.tagName === "PRE" ? "代码" : box.className === "table-wrap" ? "表格" : "公式";
+        var kind = word(
+          box.tagName === "PRE" ? "site.js.code" : box.className === "table-wrap" ? "site.js.table" : "site.js.formula"
+        );
         counts[kind] = (counts[kind] || 0) + 1;
         box.setAttribute("tabindex", "0");
         box.setAttribute("role", "region");
-        box.setAttribute("aria-label", kind + " " + counts[kind] + "（可横向滚动）");
+        box.setAttribute("aria-label", word("site.js.scroller", { kind: kind, n: counts[kind] }));
       } else if (box.getAttribute("tabindex") === "0") {
         box.removeAttribute("tabindex");
         box.removeAttribute("role");
@@ -75,7 +103,7 @@
     }
   }
 
-  window.QBankSite = { focusableScrollers: focusableScrollers };
+  window.QBankSite = { focusableScrollers: focusableScrollers, word: word };
 
   function start() {
     setupToggle();

@@ -32,10 +32,8 @@ from compiler.math.forms import Math, for_anki, replace_math
 from compiler.model import Bank, Chapter, Question
 from compiler.templating import TEMPLATES
 from compiler.timestamps import content_timestamp
+from compiler.vocabulary import Vocabulary
 from schema.models import AnkiOptions, Formula
-
-FORMULA_DECK = "公式"  # sorts after the numbered chapter decks
-DIFFICULTY_LABELS = {"easy": "简单", "medium": "中等", "hard": "困难"}
 
 
 def deck_timestamp(bank: Bank) -> int:
@@ -84,13 +82,14 @@ def chapter_label(chapter: Chapter) -> str:
 @dataclass(frozen=True)
 class DeckNames:
     root: str
+    formula_deck: str  # `anki.formula_deck`: sorts after the numbered chapter decks
 
     def chapter(self, chapter: Chapter) -> str:
         return f"{self.root}::{deck_component(chapter_label(chapter))}"
 
     @property
     def formulas(self) -> str:
-        return f"{self.root}::{FORMULA_DECK}"
+        return f"{self.root}::{self.formula_deck}"
 
 
 def formula_keys(formulas: list[Formula]) -> list[str]:
@@ -124,11 +123,12 @@ def question_tags(q: Question, chapter: Chapter) -> list[str]:
     return sorted(set(tags))
 
 
-def difficulty_badge(q: Question) -> str:
+def difficulty_badge(q: Question, words: Vocabulary) -> str:
     level = q.meta.difficulty
     if not level:
         return ""
-    return f'<span class="qb-badge qb-difficulty qb-difficulty-{level}">{DIFFICULTY_LABELS[level]}</span>'
+    label = html.escape(words.difficulty(level))
+    return f'<span class="qb-badge qb-difficulty qb-difficulty-{level}">{label}</span>'
 
 
 class AnkiBackend:
@@ -143,7 +143,8 @@ class AnkiBackend:
 
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
         options = ctx.options
-        names = DeckNames(deck_component(bank.config.title))  # not bank.title: filters share decks
+        # not bank.title: filtered builds share the full bank's decks
+        names = DeckNames(deck_component(bank.config.title), deck_component(bank.words["anki.formula_deck"]))
         decks = self._decks(bank, names, options.guid_namespace, options.formula_cards)
         media = [asset.path for asset in bank.assets.values()]
         data = package_bytes(decks, media, deck_timestamp(bank))
@@ -161,15 +162,18 @@ class AnkiBackend:
         return [ctx.write(path, data)]
 
     def _decks(self, bank: Bank, names: DeckNames, namespace: str, with_formulas: bool) -> list[genanki.Deck]:
-        qa, fm = qa_model(), formula_model()
+        w = bank.words
+        qa, fm = qa_model(w), formula_model(w)
         root = genanki.Deck(deck_id(names.root), names.root, description=_root_description(bank))
         decks = [root]
-        formula_deck = genanki.Deck(deck_id(names.formulas), names.formulas, description=_FORMULA_DESCRIPTION)
+        formula_deck = genanki.Deck(
+            deck_id(names.formulas), names.formulas, description=w["anki.formula_deck_description"]
+        )
         position = itertools.count(1)
         for chapter in bank.chapters:
             deck = genanki.Deck(deck_id(names.chapter(chapter)), names.chapter(chapter))
             for q in chapter.questions:
-                deck.add_note(self._question_note(qa, q, chapter, namespace, next(position)))
+                deck.add_note(self._question_note(qa, q, chapter, namespace, next(position), w))
                 if with_formulas:
                     for note in self._formula_notes(fm, q, chapter, namespace, position):
                         formula_deck.add_note(note)
@@ -180,7 +184,7 @@ class AnkiBackend:
 
     @staticmethod
     def _question_note(
-        model: genanki.Model, q: Question, chapter: Chapter, namespace: str, due: int
+        model: genanki.Model, q: Question, chapter: Chapter, namespace: str, due: int, words: Vocabulary
     ) -> genanki.Note:
         formulas = "".join(
             formula_block(f.name, span) for f, span in zip(q.formulas, q.html.formulas_html, strict=True)
@@ -194,7 +198,7 @@ class AnkiBackend:
             anki_html(q.html.answer_html),
             formulas,
             companies,
-            difficulty_badge(q),
+            difficulty_badge(q, words),
             html.escape(chapter_label(chapter)),
             html.escape(q.meta.source or ""),
         ]
@@ -253,11 +257,9 @@ class AnkiBackend:
             ctx.note(f"Anki keeps their notes; find them with the search: {search}")
 
 
-_FORMULA_DESCRIPTION = "每个命名公式一张卡片：正面是公式名称和所属题目，背面是公式。"
-
-
 def _root_description(bank: Bank) -> str:
     # The same text for the full bank and every filtered build: importing a filtered deck updates
     # the description of the shared root deck.
-    parts = [bank.config.description, f"作者：{bank.config.author}" if bank.config.author else ""]
+    author = bank.words.fmt("anki.author", author=bank.config.author) if bank.config.author else ""
+    parts = [bank.config.description, author]
     return "<br>".join(html.escape(p) for p in parts if p)

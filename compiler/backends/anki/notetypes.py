@@ -5,19 +5,22 @@ matched by its own `id` (Anki >= 2.1.67). With every id fixed here, a later buil
 the CSS or the card templates updates the user's notetype in place. What must never change once
 a deck is published: the ids below, and the names and number of fields and templates (Anki
 compares those to decide whether the notetypes still agree; if not, it imports the notes under
-a second notetype, "问答+", instead of updating them).
+a second notetype, "问答+", instead of updating them). The names come from the bank's vocabulary.
 
 The card templates and the CSS are plain files in templates/anki/ (Anki's `{{Field}}` syntax
-would clash with Jinja2), read by `template_text`.
+would clash with Jinja2), read by `template_text`; `[[key]]` in them is a word of the vocabulary.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 
 import genanki
 
 from compiler.templating import asset
+from compiler.vocabulary import Vocabulary
 
 # Never change these numbers: they are how users' collections recognise the notetypes.
 QA_MODEL_ID = 1542734494189
@@ -32,7 +35,7 @@ class FieldSpec:
 
 @dataclass(frozen=True)
 class TemplateSpec:
-    name: str
+    name: str  # vocabulary key of the template's name
     id: int
     front: str  # file in templates/anki/
     back: str
@@ -51,7 +54,7 @@ QA_FIELDS = (
     FieldSpec("Source", 2554004937),
 )
 QA_SORT_FIELD = 1
-QA_TEMPLATE = TemplateSpec("问答", 2254084640, "qa-front.html", "qa-back.html")
+QA_TEMPLATE = TemplateSpec("anki.template_qa", 2254084640, "qa-front.html", "qa-back.html")
 
 # The formula notetype: one note per named formula, to drill it on its own.
 FORMULA_FIELDS = (
@@ -62,10 +65,10 @@ FORMULA_FIELDS = (
     FieldSpec("Chapter", 1439231376),
 )
 FORMULA_SORT_FIELD = 1
-FORMULA_TEMPLATE = TemplateSpec("公式", 1956283605, "formula-front.html", "formula-back.html")
+FORMULA_TEMPLATE = TemplateSpec(
+    "anki.template_formula", 1956283605, "formula-front.html", "formula-back.html"
+)
 
-QA_MODEL_NAME = "面试题库 · 问答"
-FORMULA_MODEL_NAME = "面试题库 · 公式"
 CSS_FILE = "cards.css"
 FIT_MATH_FILE = "fit-math.html"  # appended to every back template
 
@@ -75,37 +78,45 @@ def template_text(name: str) -> str:
     return asset(f"anki/{name}")
 
 
+_WORD = re.compile(r"\[\[([a-z_.]+)\]\]")
+
+
+def localised(text: str, words: Vocabulary) -> str:
+    """A card template with its `[[key]]` words filled in from the vocabulary."""
+    return _WORD.sub(lambda m: html.escape(words[m.group(1)], quote=False), text)
+
+
 def _fields(specs: tuple[FieldSpec, ...]) -> list[dict[str, object]]:
     # Fonts only affect Anki's editor; "font"/"size" are set so genanki's defaults do not leak.
     return [{"name": f.name, "id": f.id, "font": "Arial", "size": 18} for f in specs]
 
 
-def _template(spec: TemplateSpec) -> dict[str, object]:
+def _template(spec: TemplateSpec, words: Vocabulary) -> dict[str, object]:
     return {
-        "name": spec.name,
+        "name": words[spec.name],
         "id": spec.id,
-        "qfmt": template_text(spec.front),
-        "afmt": template_text(spec.back) + template_text(FIT_MATH_FILE),
+        "qfmt": localised(template_text(spec.front), words),
+        "afmt": localised(template_text(spec.back) + template_text(FIT_MATH_FILE), words),
     }
 
 
-def qa_model() -> genanki.Model:
+def qa_model(words: Vocabulary) -> genanki.Model:
     return genanki.Model(
         QA_MODEL_ID,
-        QA_MODEL_NAME,
+        words["anki.notetype_qa"],
         fields=_fields(QA_FIELDS),
-        templates=[_template(QA_TEMPLATE)],
+        templates=[_template(QA_TEMPLATE, words)],
         css=template_text(CSS_FILE),
         sort_field_index=QA_SORT_FIELD,
     )
 
 
-def formula_model() -> genanki.Model:
+def formula_model(words: Vocabulary) -> genanki.Model:
     return genanki.Model(
         FORMULA_MODEL_ID,
-        FORMULA_MODEL_NAME,
+        words["anki.notetype_formula"],
         fields=_fields(FORMULA_FIELDS),
-        templates=[_template(FORMULA_TEMPLATE)],
+        templates=[_template(FORMULA_TEMPLATE, words)],
         css=template_text(CSS_FILE),
         sort_field_index=FORMULA_SORT_FIELD,
     )

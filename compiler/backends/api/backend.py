@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -13,6 +12,7 @@ from pydantic import BaseModel
 from compiler.backends.base import BuildContext, MathForm
 from compiler.math.forms import Math, find_math
 from compiler.model import Bank, Question
+from compiler.timestamps import iso_datetime
 from schema import api
 from schema.export import all_schemas
 from schema.models import ApiOptions
@@ -122,7 +122,7 @@ class ApiBackend:
             language=bank.config.language,
             author=bank.config.author,
             description=bank.config.description,
-            updated=datetime.fromtimestamp(bank.timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            updated=iso_datetime(bank.timestamp),
             counts=api.Counts(
                 questions=len(questions),
                 chapters=len(bank.chapters),

@@ -11,7 +11,7 @@ import mimetypes
 import unicodedata
 import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from markupsafe import Markup
@@ -30,6 +30,9 @@ from compiler.math.svg import SvgTemplate
 from compiler.model import Bank, Chapter, Question
 from compiler.parallel import map_in_processes
 from compiler.templating import asset, render
+from compiler.timestamps import utc
+from compiler.typefaces import text_families
+from compiler.vocabulary import Vocabulary, vocabulary
 from schema.models import EpubOptions
 
 STYLESHEET = "style/book.css"
@@ -39,7 +42,6 @@ INDEX_PAGE = "index.xhtml"
 PARALLEL_FROM = 200  # questions: a smaller book is made in one process (starting more costs more)
 PART_BYTES = 280_000  # split a chapter between questions beyond this size (see `_chapter`)
 UUID_NAMESPACE = uuid.UUID("6f6c1a4e-2b1d-5c55-9d1e-7a1b0c9e3f10")  # fixed: identifiers never change
-DIFFICULTY = {"easy": "简单", "medium": "中等", "hard": "困难"}
 # Types every EPUB 3 reader must support (core media types); anything else needs a fallback.
 CORE_IMAGE_TYPES = {"image/svg+xml", "image/png", "image/jpeg", "image/gif", "image/webp"}
 
@@ -162,10 +164,11 @@ def build_book(bank: Bank, options: EpubOptions, cache: Cache) -> Book:
     counts = _counts(bank)
     first = chapters[0].file
     cover_page, title_page = _front_pages(bank, counts, chapters)
+    w = bank.words
     nav = _page(
-        NAV_PAGE, "nav", "目录", "epub/nav.xhtml.j2", lang, chapters=chapters, index=index, first=first
+        NAV_PAGE, "nav", w["epub.toc"], "epub/nav.xhtml.j2", lang, chapters=chapters, index=index, first=first
     )
-    index_page = _page(INDEX_PAGE, "index", "索引", "epub/index.xhtml.j2", lang, index=index)
+    index_page = _page(INDEX_PAGE, "index", w["epub.index"], "epub/index.xhtml.j2", lang, index=index)
     identifier = book_identifier(bank)
     css = Resource(STYLESHEET, "css", "text/css", asset("epub/book.css").encode("utf-8"))
     return Book(
@@ -174,7 +177,7 @@ def build_book(bank: Bank, options: EpubOptions, cache: Cache) -> Book:
         language=lang,
         author=bank.config.author,
         description=bank.config.description,
-        modified=_utc(bank.timestamp),
+        modified=utc(bank.timestamp),
         spine=(cover_page, title_page, nav, *chapter_pages, index_page),
         nav=nav,
         ncx=_ncx(bank, identifier, chapters),
@@ -182,10 +185,10 @@ def build_book(bank: Bank, options: EpubOptions, cache: Cache) -> Book:
         resources=(css, *images.values()),
         accessibility=_accessibility(bank, use_mathml),
         guide=(
-            ("cover", "封面", cover_page.file),
-            ("toc", "目录", NAV_PAGE),
-            ("text", "正文", first),
-            ("index", "索引", INDEX_PAGE),
+            ("cover", w["epub.cover"], cover_page.file),
+            ("toc", w["epub.toc"], NAV_PAGE),
+            ("text", w["epub.body_matter"], first),
+            ("index", w["epub.index"], INDEX_PAGE),
         ),
     )
 
@@ -210,7 +213,7 @@ def _front_pages(bank: Bank, counts: dict[str, int], chapters: list[ChapterView]
         bank=bank,
         counts=counts,
         chapters=chapters,
-        updated=_utc(bank.timestamp).strftime("%Y-%m-%d"),
+        updated=bank.words.date(bank.timestamp),
     )
     return cover, title
 
@@ -223,6 +226,7 @@ def _ncx(bank: Bank, identifier: str, chapters: list[ChapterView]) -> bytes:
         title=bank.title,
         author=bank.config.author,
         lang=bank.config.language,
+        w=bank.words,
         chapters=chapters,
         index_page=INDEX_PAGE,
     )
@@ -230,13 +234,8 @@ def _ncx(bank: Bank, identifier: str, chapters: list[ChapterView]) -> bytes:
     return text.encode("utf-8")
 
 
-def _utc(timestamp: int) -> datetime:
-    """Naive UTC: ebooklib formats it with a literal 'Z'."""
-    return datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None)
-
-
 def _page(file: str, uid: str, title: str, template: str, lang: str, **context: object) -> Page:
-    text = render(template, lang=lang, page_title=title, stylesheet=STYLESHEET, **context)
+    text = render(template, lang=lang, w=vocabulary(lang), page_title=title, stylesheet=STYLESHEET, **context)
     root = check_well_formed(file, text)
     return Page(file, uid, title, text.encode("utf-8"), tuple(page_properties(root)))
 
@@ -302,8 +301,9 @@ def _chapter(
     """A chapter's view and its pages. A chapter whose pages would exceed `PART_BYTES` is split
     between questions into several files: readers paginate a large file slowly (SVG formulas make
     files large) and some refuse files over about 300 KB."""
-    views = [_question_view(q, chapter, renderer, image_href) for q in chapter.questions]
-    sections = [Markup(render("epub/question.xhtml.j2", q=v)) for v in views]
+    w = vocabulary(lang)
+    views = [_question_view(q, chapter, renderer, image_href, w) for q in chapter.questions]
+    sections = [Markup(render("epub/question.xhtml.j2", q=v, w=w)) for v in views]
     parts: list[list[int]] = [[]]
     size = 0
     for n, section in enumerate(sections):
@@ -318,12 +318,12 @@ def _chapter(
         for n in members:
             views[n] = replace(views[n], href=f"{file}#{views[n].anchor}")
     view = ChapterView(files[0], f"chapter-{chapter.slug}", chapter.number, chapter.title, tuple(views))
-    title = f"第 {chapter.number} 章 {chapter.title}"
+    title = w.chapter_title(chapter.number, chapter.title)
     pages = [
         _page(
             file,
             f"chapter-{chapter.slug}" + (f"-{n + 1}" if n else ""),
-            title + (f"（{n + 1}）" if n else ""),
+            w.fmt("epub.part", title=title, n=n + 1) if n else title,
             "epub/chapter.xhtml.j2",
             lang,
             chapter=view,
@@ -336,12 +336,12 @@ def _chapter(
 
 
 def _question_view(
-    q: Question, chapter: Chapter, renderer: MathRenderer, image_href: dict[str, str]
+    q: Question, chapter: Chapter, renderer: MathRenderer, image_href: dict[str, str], w: Vocabulary
 ) -> QuestionView:
     return QuestionView(
         anchor=question_anchor(q),
         href="",  # set once the chapter is split into files
-        number=f"{chapter.number}.{q.number}",
+        number=w.ref(chapter.number, q.number),
         title=Markup(renderer.page(to_xhtml(q.html.title_html, image_href))),
         title_text=plain_text(q.html.title_html) or q.id,
         answer=Markup(renderer.page(to_xhtml(q.html.answer_html, image_href, heading_shift=1))),
@@ -351,7 +351,7 @@ def _question_view(
         ),
         companies=tuple(Link(f"{INDEX_PAGE}#{company_anchor(c.slug)}", c.name) for c in q.companies),
         tags=tuple(Link(f"{INDEX_PAGE}#{tag_anchor(t)}", t) for t in q.tags),
-        difficulty=DIFFICULTY.get(q.meta.difficulty or "", ""),
+        difficulty=w.difficulty(q.meta.difficulty),
         source=q.meta.source or "",
     )
 
@@ -365,8 +365,9 @@ def _index(bank: Bank, chapters: list[ChapterView]) -> dict[str, tuple[IndexEntr
         return tuple(Link(v.href, f"{v.number} {v.title_text}") for v in shown)
 
     questions = bank.questions
+    w = bank.words
     companies = tuple(
-        IndexEntry(company_anchor(c.slug), c.name, f"{len(members)} 题", links(members))
+        IndexEntry(company_anchor(c.slug), c.name, w.count("epub.n_questions", len(members)), links(members))
         for c in bank.companies
         if (members := [q for q in questions if c in q.companies])
     )
@@ -379,7 +380,7 @@ def _index(bank: Bank, chapters: list[ChapterView]) -> dict[str, tuple[IndexEntr
     tags = []
     for top in tops:
         children = tuple(
-            IndexEntry(tag_anchor(t), t, f"{len(exact[t])} 题", links(exact[t]))
+            IndexEntry(tag_anchor(t), t, w.count("epub.n_questions", len(exact[t])), links(exact[t]))
             for t in sorted(exact)
             if t.startswith(top + "/")
         )
@@ -418,18 +419,9 @@ def _accessibility(bank: Bank, use_mathml: bool) -> tuple[tuple[str, str], ...]:
         features.append("MathML" if use_mathml else "describedMath")
     meta.extend(("schema:accessibilityFeature", f) for f in features)
     meta.append(("schema:accessibilityHazard", "none"))
-    math_words = (
-        "公式为 MathML，朗读器可直接读出"
-        if use_mathml
-        else "公式为矢量图，每个公式都以其 LaTeX 源码作为替代文本"
-    )
-    meta.append(
-        (
-            "schema:accessibilitySummary",
-            "本书为可重排的文本，有章节与题目两级目录、按公司和标签的索引；"
-            f"插图均有替代文本，{math_words}；不依赖颜色传达信息，无闪烁、声音或动画。",
-        )
-    )
+    w = bank.words
+    math_words = w["epub.accessibility_math_mathml" if use_mathml else "epub.accessibility_math_svg"]
+    meta.append(("schema:accessibilitySummary", w.fmt("epub.accessibility_summary", math=math_words)))
     return tuple(meta)
 
 
@@ -447,6 +439,9 @@ def _cover_svg(bank: Bank, counts: dict[str, int]) -> bytes:
         subtitle=_wrap(bank.filter_label, 480.0 / 30)[:2] if bank.filter_label else [],
         author=bank.config.author,
         counts=counts,
+        w=bank.words,
+        # trusted constants (compiler.typefaces), quoted for an SVG attribute in double quotes
+        fonts=Markup(",".join(f"'{f}'" for f in text_families(bank.words.script)) + ",sans-serif"),
     )
     check_well_formed(COVER_IMAGE, text)
     return text.encode("utf-8")

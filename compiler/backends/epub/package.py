@@ -15,6 +15,7 @@ from ebooklib import epub
 
 from compiler.backends.epub.book import Book, Page, Resource
 from compiler.output import reproducible_zip
+from compiler.timestamps import ISO_DATETIME
 
 
 class _Page(epub.EpubHtml):  # type: ignore[misc]
@@ -77,7 +78,7 @@ def package(book: Book) -> bytes:
     ebook.add_author(book.author)
     if book.description:
         ebook.add_metadata("DC", "description", book.description)
-    ebook.add_metadata("DC", "date", book.modified.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    ebook.add_metadata("DC", "date", book.modified.strftime(ISO_DATETIME))
     for prop, value in book.accessibility:
         ebook.add_metadata(None, "meta", value, {"property": prop})
     # EPUB 2 readers find the cover image through this meta; EPUB 3 ones through `cover-image`.

@@ -18,6 +18,7 @@ import lxml.html
 from lxml import etree
 
 from compiler.cache import Cache, key
+from compiler.markup import SVG_TAG
 from compiler.math.forms import Math, replace_math
 from compiler.math.svg import SCREEN_MATH_PX, SvgTemplate, math_svg, scalable_svg
 
@@ -26,7 +27,6 @@ EPUB_SVG_VERSION = "1"  # bump when `svg_for_epub` changes what it produces
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
-_SVG_TAG = re.compile(r"<svg\b[^>]*>")
 _GEOMETRY = re.compile(r'\s(d|x|y|width|height|viewBox)="([^"]*)"')
 _DECIMAL = re.compile(r"-?\d+\.\d{3,}")
 _LABEL = re.compile(r'aria-label="([^"]*)"')
@@ -172,7 +172,7 @@ def svg_for_epub(svg: str, size_px: float) -> str:
     """ziamath's SVG made scalable (`scalable_svg`), its label on one line, and coordinates
     rounded to 1/100 px: invisible at any zoom, and it takes a seventh off the largest pages."""
     svg = scalable_svg(svg, size_px)
-    head = _SVG_TAG.search(svg)
+    head = SVG_TAG.search(svg)
     if head is None:
         return svg
     tag = _LABEL.sub(lambda m: 'aria-label="' + " ".join(m.group(1).split()) + '"', head.group(0))

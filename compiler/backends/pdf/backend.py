@@ -31,7 +31,7 @@ from compiler.backends.pdf.fonts import FontCheck, check_cjk_font
 from compiler.backends.pdf.mathboxes import MathArt
 from compiler.backends.pdf.merge import join
 from compiler.backends.pdf.render import PdfRenderError, RenderedPdf, render_pdf
-from compiler.backends.pdf.sheets import SHEET_NAMES, Part, Sheet, chapter_views, geometry, sheet_parts
+from compiler.backends.pdf.sheets import Part, Sheet, chapter_views, geometry, sheet_parts
 from compiler.cache import key
 from compiler.model import Bank
 from compiler.parallel import map_in_processes
@@ -86,15 +86,15 @@ class PdfBackend:
         rendered = _render_all(jobs, ctx, _environment(fonts, assets))
         # Every sheet is rendered before any is written: a failure leaves the previous set whole.
         written = []
-        refs = {f"q-{q.id}": q.ref for c in views.chapters for q in c.questions}
+        questions = {f"q-{q.id}": q for q in bank.questions}
         for sheet, parts in sheets.items():
             pdfs = [rendered[id(part)] for part in parts]
             for pdf in pdfs:
                 for element_id, columns in pdf.split.items():
-                    what = f"question {refs[element_id]}" if element_id in refs else element_id
-                    ctx.note(
-                        f"{sheet}: {what} is longer than a column and runs over {columns} columns "
-                        "(a shorter answer would keep it in one)"
+                    ctx.warn(
+                        f"{sheet}: the question is longer than a column and runs over {columns} columns",
+                        question=questions.get(element_id),
+                        hint="a shorter answer would keep it in one column",
                     )
                 for warning in pdf.warnings:
                     ctx.note(f"{sheet}: WeasyPrint: {warning}")
@@ -138,5 +138,5 @@ def _render(job: Job) -> RenderedPdf:
     try:
         return render_pdf(job.part.html, job.assets, job.roots, job.arts)
     except PdfRenderError as exc:
-        where = SHEET_NAMES[job.part.sheet] + (f", {job.part.label}" if job.part.label else "")
-        raise PdfRenderError(f"{where} ({job.part.sheet}): {exc}") from None
+        where = job.part.sheet + (f", {job.part.label}" if job.part.label else "")
+        raise PdfRenderError(f"{where}: {exc}") from None

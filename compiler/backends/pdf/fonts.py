@@ -12,23 +12,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-# The order is the CSS `font-family` order. Naming the families matters: when several CJK fonts
-# are installed, fontconfig's own choice for "sans-serif" is not deterministic (and may be a
-# Japanese or Traditional Chinese variant with different glyph shapes).
-CJK_FAMILIES: tuple[str, ...] = (
-    "Noto Sans CJK SC",
-    "PingFang SC",
-    "Hiragino Sans GB",
-    "Microsoft YaHei",
-    "Source Han Sans SC",
-)
-# Code: a CJK monospace first so that Chinese comments keep the grid, then common Latin ones.
-MONO_FAMILIES: tuple[str, ...] = (
-    "Noto Sans Mono CJK SC",
-    "DejaVu Sans Mono",
-    "Menlo",
-    "Consolas",
-)
+from compiler.typefaces import CJK_FAMILIES
 
 INSTALL_HINT = (
     "install a CJK font: on Debian/Ubuntu `apt-get install fonts-noto-cjk` "

@@ -12,27 +12,27 @@ import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Literal
 
-from compiler.backends.pdf.fonts import CJK_FAMILIES, MONO_FAMILIES, css_family_list
+from compiler.backends.pdf.fonts import css_family_list
 from compiler.backends.pdf.mathboxes import MathArt, Typesetter
 from compiler.backends.pdf.render import ASSET_SCHEME
 from compiler.cache import Cache
+from compiler.markup import replace_image_sources
 from compiler.math.forms import Math, replace_math
 from compiler.model import Bank, Chapter, Question
 from compiler.templating import render
+from compiler.timestamps import iso_datetime
+from compiler.typefaces import mono_families, text_families
+from compiler.vocabulary import Vocabulary
 from schema.models import PdfOptions
 
 Sheet = Literal["cheatsheet", "formulas", "drill"]
-SHEET_NAMES: dict[Sheet, str] = {"cheatsheet": "速查表", "formulas": "公式表", "drill": "自测题"}
-DIFFICULTY = {"easy": "易", "medium": "中", "hard": "难"}
 CHAPTER_LINK = (
     "qbank-chapter:"  # + number: a link to a chapter in another document (compiler.backends.pdf.merge)
 )
 TITLE_SCALE = 1.08  # question titles are set a little larger than the answers (.qt in style.css.j2)
 
-_IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")')
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -93,7 +93,7 @@ class QuestionView:
     extra_formulas: tuple[FormulaView, ...]  # named formulas not already boxed in the answer
     companies: tuple[str, ...]
     tags: tuple[str, ...]
-    difficulty: str  # 易 / 中 / 难, or ''
+    difficulty: str  # the short label (`pdf.difficulty`), or ''
     answer_lines: int  # ruled lines the drill sheet leaves for the answer
 
 
@@ -135,15 +135,14 @@ def _answer_html(q: Question, ts: Typesetter, assets: Iterable[str]) -> tuple[st
     fragment = replace_math(q.html.answer_html, formula)
     known = set(assets)
 
-    def image(m: re.Match[str]) -> str:
-        name = html.unescape(m.group(2))
+    def image(name: str) -> str:
         if name not in known:
             raise MissingImage(
                 f"question '{q.id}' shows image '{name}', which is not among the bank's images"
             )
-        return f"{m.group(1)}{ASSET_SCHEME}:{html.escape(name)}{m.group(3)}"
+        return f"{ASSET_SCHEME}:{name}"
 
-    return _IMG_SRC.sub(image, fragment), tuple(boxed)
+    return replace_image_sources(fragment, image), tuple(boxed)
 
 
 def answer_lines(q: Question) -> int:
@@ -153,8 +152,10 @@ def answer_lines(q: Question) -> int:
     return max(3, min(12, round(chars / 90)))
 
 
-def question_view(q: Question, chapter: Chapter, ts: Typesetter, assets: Iterable[str]) -> QuestionView:
-    ref = f"{chapter.number}.{q.number}"
+def question_view(
+    q: Question, chapter: Chapter, ts: Typesetter, assets: Iterable[str], words: Vocabulary
+) -> QuestionView:
+    ref = words.ref(chapter.number, q.number)
     answer, boxed = _answer_html(q, ts, assets)
     extra = tuple(
         FormulaView(f.name, ts.placeholder(Math(f.tex, True)), ref)
@@ -169,7 +170,7 @@ def question_view(q: Question, chapter: Chapter, ts: Typesetter, assets: Iterabl
         extra_formulas=extra,
         companies=tuple(c.name for c in q.companies),
         tags=tuple(q.tags),
-        difficulty=DIFFICULTY.get(q.meta.difficulty or "", ""),
+        difficulty=words[f"pdf.difficulty.{q.meta.difficulty}"] if q.meta.difficulty else "",
         answer_lines=answer_lines(q),
     )
 
@@ -179,9 +180,9 @@ def chapter_views(bank: Bank, cache: Cache, geo: Geometry) -> Views:
     arts: dict[str, MathArt] = {}
     for chapter in bank.chapters:
         ts = Typesetter(cache, geo.text_px, geo.formula_room_px, prefix=f"{chapter.number}-")
-        questions = tuple(question_view(q, chapter, ts, bank.assets) for q in chapter.questions)
+        questions = tuple(question_view(q, chapter, ts, bank.assets, bank.words) for q in chapter.questions)
         formulas = tuple(
-            FormulaView(f.name, ts.placeholder(Math(f.tex, True)), f"{chapter.number}.{q.number}")
+            FormulaView(f.name, ts.placeholder(Math(f.tex, True)), bank.words.ref(chapter.number, q.number))
             for q in chapter.questions
             for f in q.formulas
         )
@@ -190,17 +191,13 @@ def chapter_views(bank: Bank, cache: Cache, geo: Geometry) -> Views:
     return Views(tuple(views), arts)
 
 
-def iso_date(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 @dataclass(frozen=True)
 class Part:
     """One WeasyPrint document of a sheet: the PDF is these documents, one after the other."""
 
     sheet: Sheet
     html: str
-    label: str  # what the footer says before the page numbers ("第 3 章"), or ""
+    label: str  # what the footer says before the page numbers (the chapter label), or ""
     chapters: tuple[int, ...]  # the numbers of the chapters it holds
 
 
@@ -213,7 +210,7 @@ def sheet_parts(sheet: Sheet, bank: Bank, chapters: tuple[ChapterView, ...], geo
         return [Part(sheet, sheet_html(sheet, bank, chapters, geo), "", tuple(c.number for c in chapters))]
     parts = []
     for i, chapter in enumerate(chapters):
-        label = f"第 {chapter.number} 章"
+        label = bank.words.chapter(chapter.number)
         html_text = sheet_html(sheet, bank, (chapter,), geo, all_chapters=chapters, first=i == 0, label=label)
         parts.append(Part(sheet, html_text, label, (chapter.number,)))
     return parts
@@ -237,9 +234,9 @@ def sheet_html(
         "pdf/style.css.j2",
         geo=geo,
         paper="letter" if geo.paper == "Letter" else "A4",
-        sans=css_family_list(CJK_FAMILIES, "sans-serif"),
-        mono=css_family_list(MONO_FAMILIES, "monospace"),
-        running_title=css_string(f"{bank.title} {SHEET_NAMES[sheet]}"),
+        sans=css_family_list(text_families(bank.words.script), "sans-serif"),
+        mono=css_family_list(mono_families(bank.words.script), "monospace"),
+        running_title=css_string(f"{bank.title} {sheet_name(bank, sheet)}"),
         page_label=css_string(f"{label} · ") if label else "",
         first=first,
     )
@@ -247,7 +244,8 @@ def sheet_html(
         f"pdf/{sheet}.html.j2",
         style=style,
         bank=bank,
-        sheet_name=SHEET_NAMES[sheet],
+        sheet_name=sheet_name(bank, sheet),
+        w=bank.words,
         chapters=chapters,
         all_chapters=every,
         first=first,
@@ -258,8 +256,12 @@ def sheet_html(
             "formulas": sum(len(c.formulas) for c in every),
             "companies": len({name for q in questions for name in q.companies}),
         },
-        updated=iso_date(bank.timestamp),
+        updated=iso_datetime(bank.timestamp),
     )
+
+
+def sheet_name(bank: Bank, sheet: Sheet) -> str:
+    return bank.words[f"pdf.sheet.{sheet}"]
 
 
 def css_string(text: str) -> str:

@@ -28,5 +28,5 @@ class SiteBackend:
 
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
         root = site_root(ctx.out_dir, bank.variant)
-        files = SiteBuilder(bank, ctx.cache).build()
+        files = SiteBuilder(bank, ctx.cache, ctx.options).build()
         return [ctx.write(root / rel, data) for rel, data in files.items()]

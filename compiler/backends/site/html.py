@@ -10,14 +10,13 @@ MathJax (a script from a CDN, or 1 MB vendored) do not give. The SVG is sized in
 
 from __future__ import annotations
 
-import html
 import re
 
 from compiler.cache import Cache
+from compiler.markup import replace_image_sources
 from compiler.math.forms import Math, replace_math
 from compiler.math.svg import SCREEN_MATH_PX, math_svg, scalable_svg
 
-_IMG = re.compile(r"<img\b([^>]*?)\ssrc=\"([^\"/]+)\"([^>]*)>")
 _HEADING = re.compile(r"<(/?)h([1-6])\b")
 _TABLE_OPEN = re.compile(r"<table\b")
 
@@ -44,12 +43,9 @@ class PageMath:
 def media_urls(fragment: str, root: str) -> str:
     """Images name an asset; on the site assets live in media/ (`root` leads back to the site root)."""
 
-    def fix(m: re.Match[str]) -> str:
-        name = html.unescape(m.group(2))
-        src = html.escape(f"{root}media/{name}", quote=True)
-        return f'<img{m.group(1)} src="{src}" loading="lazy" decoding="async"{m.group(3)}>'
-
-    return _IMG.sub(fix, fragment)
+    return replace_image_sources(
+        fragment, lambda name: f"{root}media/{name}", ' loading="lazy" decoding="async"'
+    )
 
 
 def shift_headings(fragment: str, top: int) -> str:

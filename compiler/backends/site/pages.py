@@ -9,8 +9,8 @@ Nothing is loaded from another origin: no CDN, no web fonts, no remote scripts.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,10 +21,13 @@ from compiler.backends.site.search import build_index, dump_index, expand_tags
 from compiler.cache import Cache
 from compiler.model import Bank, Chapter, Question
 from compiler.templating import TEMPLATES, render
-from schema.models import Company
+from compiler.timestamps import iso_date
+from compiler.vocabulary import Vocabulary
+from schema.models import Company, SiteOptions
 
 STATIC = ("site.css", "site.js", "search.js", "practice.js", "icon.svg")
-DIFFICULTY = {"easy": "简单", "medium": "中等", "hard": "困难"}
+# The words the scripts look up, by the same dotted keys as the templates: site.js.* and these.
+SCRIPT_COMMON_WORDS = ("common.question",)
 
 
 @dataclass(frozen=True)
@@ -64,13 +67,43 @@ def tag_path(tag: str) -> str:
     return f"tag/{tag}.html"  # optimizer/adam -> tag/optimizer/adam.html, beside tag/optimizer.html
 
 
+@dataclass(frozen=True)
+class HtmlWords:
+    """Catalog patterns whose values are HTML, for the templates (as `html`; `w` is the plain
+    vocabulary): `html.fmt("common.updated_on", date=<time> markup)`. The pattern and every
+    value that is not Markup are escaped, so a catalog never carries HTML."""
+
+    words: Vocabulary
+
+    def fmt(self, key: str, **values: object) -> Markup:
+        return Markup.escape(self.words[key]).format(**values)
+
+    def count(self, key: str, n: int, tag: str) -> Markup:
+        """`words.count(key, n)` with the number inside <tag>: `<strong>12</strong> 道题`."""
+        return Markup.escape(self.words.form(key, n)).format(n=Markup(f"<{tag}>{n}</{tag}>"))
+
+
+def script_words(words: Vocabulary) -> Markup:
+    """The words the scripts show, as JSON for a <script type="application/json"> block: the
+    pages carry them, so the scripts need no request and work from file:// too. `<` is escaped
+    (`\\u003c`, the same string to JSON) so no value can close the script element."""
+    chosen = {k: v for k, v in words.words.items() if k.startswith("site.js.") or k in SCRIPT_COMMON_WORDS}
+    text = json.dumps(chosen, ensure_ascii=False, sort_keys=True)
+    return Markup(text.replace("<", "\\u003c"))
+
+
 class SiteBuilder:
-    def __init__(self, bank: Bank, cache: Cache) -> None:
+    def __init__(self, bank: Bank, cache: Cache, options: SiteOptions | None = None) -> None:
         self.bank = bank
         self.cache = cache
+        self.options = options or SiteOptions()
+        self.words = bank.words
         self.chapters = {c.slug: c for c in bank.chapters}
         self.questions = bank.questions
-        self.numbers = {q.id: f"{self.chapters[q.chapter_slug].number}.{q.number}" for q in self.questions}
+        self.numbers = {
+            q.id: self.words.ref(self.chapters[q.chapter_slug].number, q.number) for q in self.questions
+        }
+        self.script_words = script_words(self.words)
         self.files: dict[str, bytes] = {}
         self.static = {name: (TEMPLATES / "site" / name).read_bytes() for name in STATIC}
         # Content-hashed URLs: a browser never keeps a stale stylesheet after an update.
@@ -91,9 +124,11 @@ class SiteBuilder:
             self.files[f"media/{asset.name}"] = asset.path.read_bytes()
         self.files["search-index.json"] = dump_index(build_index(self.bank, self.numbers))
         self._page("index.html", "site/home.html.j2", title="", chapters=self._chapter_counts())
-        self._page("search.html", "site/search.html.j2", title="搜索", entries=self._all_entries())
-        self._page("practice.html", "site/practice.html.j2", title="练习")
-        self._page("404.html", "site/404.html.j2", title="找不到这一页")
+        self._page(
+            "search.html", "site/search.html.j2", title=self.words["site.search"], entries=self._all_entries()
+        )
+        self._page("practice.html", "site/practice.html.j2", title=self.words["site.practice"])
+        self._page("404.html", "site/404.html.j2", title=self.words["site.not_found"])
         for i, q in enumerate(self.questions):
             prev = self.entries[self.questions[i - 1].id] if i > 0 else None
             nxt = self.entries[self.questions[i + 1].id] if i + 1 < len(self.questions) else None
@@ -112,12 +147,17 @@ class SiteBuilder:
             self._page(
                 company_path(company.slug),
                 "site/company.html.j2",
-                title=f"{company.name}的面试题",
+                title=self.words.fmt("site.company_title", company=company.name),
                 company=company,
                 entries=entries,
             )
         for info in self.tags.values():
-            self._page(tag_path(info.tag), "site/tag.html.j2", title=f"标签 {info.tag}", info=info)
+            self._page(
+                tag_path(info.tag),
+                "site/tag.html.j2",
+                title=self.words.fmt("site.tag_title", tag=info.tag),
+                info=info,
+            )
         return dict(sorted(self.files.items()))
 
     # ---- pages ------------------------------------------------------------------------------
@@ -131,6 +171,8 @@ class SiteBuilder:
             page_title=title,
             assets=self.asset_url,
             links=Links(root),
+            w=self.words,
+            html=HtmlWords(self.words),
             **context,
         )
         self.files[rel] = text.encode("utf-8")
@@ -164,12 +206,15 @@ class SiteBuilder:
 
     def _site(self) -> dict[str, object]:
         bank = self.bank
+        words = self.words
         return {
             "title": bank.title,
             "description": bank.config.description,
             "author": bank.config.author,
             "language": bank.config.language,
-            "updated": datetime.fromtimestamp(bank.timestamp, UTC).strftime("%Y-%m-%d"),
+            # The content date as the reader sees it, and as <time datetime> needs it (ISO 8601).
+            "updated": words.date(bank.timestamp),
+            "updated_iso": iso_date(bank.timestamp),
             "count": len(self.questions),
             "formula_count": sum(len(q.formulas) for q in self.questions),
             "chapters": bank.chapters,
@@ -177,7 +222,8 @@ class SiteBuilder:
             "companies": [(c, sum(c in q.companies for q in self.questions)) for c in self.companies],
             "tags": self.tags,
             "top_tags": [t for t in self.tags.values() if "/" not in t.tag],
-            "difficulty": DIFFICULTY,
+            "search_placeholder": self.options.search_placeholder or words["site.search_placeholder"],
+            "script_words": self.script_words,
         }
 
     def _entry(self, q: Question) -> Entry:
@@ -198,9 +244,8 @@ class SiteBuilder:
     def _chapter_counts(self) -> list[tuple[Chapter, int]]:
         return [(c, len(c.questions)) for c in self.bank.chapters]
 
-    @staticmethod
-    def _chapter_label(chapter: Chapter) -> str:
-        return f"第 {chapter.number} 章 {chapter.title}"
+    def _chapter_label(self, chapter: Chapter) -> str:
+        return self.words.chapter_title(chapter.number, chapter.title)
 
     def _tags(self) -> dict[str, TagInfo]:
         members: dict[str, list[Entry]] = {}

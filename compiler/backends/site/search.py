@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import lxml.html
 
+from compiler.markup import IMG_ALT
 from compiler.math.forms import replace_math
 from compiler.model import Bank, Question
 
@@ -30,7 +31,6 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 # Scripts written with spaces: ASCII letters and digits, Latin-1/Extended letters, Greek.
 _WORD = "a-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0370-\u03ff"
 _RUN = re.compile(f"([{_CJK}]+)|([{_WORD}]+)")
-_IMG_ALT = re.compile(r'<img\b[^>]*?\salt="([^"]*)"[^>]*>')
 TITLE_WEIGHT = 2  # a match in the question counts more than one in the answer
 
 
@@ -81,7 +81,7 @@ def plain_text(fragment: str) -> str:
     """The words of a rendered fragment: math dropped (TeX commands are not words a reader searches
     for), images replaced by their alt text."""
     text = replace_math(fragment, lambda m: " ")
-    text = _IMG_ALT.sub(lambda m: f" {html.unescape(m.group(1))} ", text)
+    text = IMG_ALT.sub(lambda m: f" {html.unescape(m.group(1))} ", text)
     if not text.strip():
         return ""
     root = lxml.html.fragment_fromstring(text, create_parent="div")
