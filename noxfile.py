@@ -88,10 +88,13 @@ def figures(session: nox.Session) -> None:
 
 @nox.session
 def previews(session: nox.Session) -> None:
-    """Render the cheat sheet's first pages to docs/images/ for the README."""
-    system_packages(session, [*DEBIAN_PACKAGES, "poppler-utils"])
-    session.install("-e", ".")
+    """Render the README's pictures into docs/images/: the cheat sheet's first pages, and Anki
+    cards as Anki's own reviewer shows them (its stylesheet and MathJax, from the aqt package)."""
+    system_packages(session, [*DEBIAN_PACKAGES, "poppler-utils", "chromium"])
+    session.install("-e", ".[test]")
+    session.install("--no-deps", "aqt")  # only its web files: no Qt
     session.run("python", "tools/pdf_previews.py", *session.posargs)
+    session.run("python", "tools/anki_previews.py")
 
 
 @nox.session

@@ -76,7 +76,7 @@ def bank_digest(bank: Bank, backend: str) -> str:
             "answer": q.answer,
             "meta": q.meta.model_dump(mode="json"),
             "companies": [c.model_dump(mode="json") for c in q.companies],
-            "html": [q.html.title_html, q.html.answer_html, *q.html.formulas_html],
+            "html": [q.html.title_html, q.html.answer_html, *q.html.formulas_html, *q.html.key_points_html],
         }
         for q in bank.questions
     ]

@@ -12,8 +12,9 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from compiler.diagnostics import Diagnostics, did_you_mean
+from compiler.keypoints import MAX_POINTS, MIN_POINTS, card_number, problems
 from compiler.model import Bank, Chapter, Question
-from compiler.sourcefile import load_yaml, read_text, split_front_matter, validate
+from compiler.sourcefile import YamlDoc, load_yaml, read_text, split_front_matter, validate
 from compiler.timestamps import content_timestamp
 from compiler.vocabulary import available, resolve
 from schema.models import (
@@ -111,6 +112,38 @@ def _unknown_language(path: Path, language: str, diags: Diagnostics) -> None:
     )
 
 
+def _check_key_points(meta: QuestionMeta, doc: YamlDoc, diags: Diagnostics) -> None:
+    """Key points, each located: their number, ids that are stable and never reused, spans."""
+    points = meta.key_points
+    if points and not MIN_POINTS <= len(points) <= MAX_POINTS:
+        diags.error(
+            doc.key_location(diags, ("key_points",)),
+            f"{len(points)} key point(s): a question has {MIN_POINTS} to {MAX_POINTS}",
+            "one fact each; what does not fit belongs in the answer",
+        )
+    seen: set[str] = set()
+    for i, point in enumerate(points):
+        where = doc.location(diags, ("key_points", i, "id"))
+        if point.id in seen:
+            diags.error(where, f"key point id '{point.id}' is used twice", "give each point its own k<N>")
+        elif point.id in meta.retired_key_points:
+            diags.error(
+                where,
+                f"key point id '{point.id}' belonged to a removed point (retired_key_points)",
+                f"use a new number, e.g. 'k{_next_point_number(meta)}': Anki cards still hold the old one",
+            )
+        seen.add(point.id)
+        for problem in problems(point.text):
+            at = doc.text_location(diags, ("key_points", i, "text"), problem.column)
+            report = diags.error if problem.severity == "error" else diags.warning
+            report(at, problem.message, problem.hint)
+
+
+def _next_point_number(meta: QuestionMeta) -> int:
+    used = [card_number(i) for i in [*(p.id for p in meta.key_points), *meta.retired_key_points]]
+    return max(used, default=0) + 1
+
+
 def _company_aliases(companies: tuple[Company, ...]) -> dict[str, Company]:
     table: dict[str, Company] = {}
     for company in companies:
@@ -184,6 +217,7 @@ def _load_question(
                     f"unknown tag '{tag}'",
                     did_you_mean(top, tags.tags) or "the first segment must be a key of source/tags.yaml",
                 )
+    _check_key_points(meta, doc, diags)
     # The correction must be in the content itself, not only in the erratum that names it.
     content = "\n".join([body, *(f"{f.name}\n{f.tex}" for f in meta.formulas)])
     for i, erratum in enumerate(meta.errata):

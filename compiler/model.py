@@ -12,7 +12,7 @@ from pathlib import Path
 
 from compiler.math.forms import Math
 from compiler.vocabulary import Vocabulary, vocabulary
-from schema.models import BankConfig, Company, Formula, QuestionMeta
+from schema.models import BankConfig, Company, Formula, KeyPoint, QuestionMeta
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Rendered:
     title_html: str
     answer_html: str
     formulas_html: tuple[str, ...]  # one per `meta.formulas`, display math span
+    key_points_html: tuple[str, ...] = ()  # one per `meta.key_points`, inline, spans as <mark>
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,10 @@ class Question:
     @property
     def formulas(self) -> list[Formula]:
         return self.meta.formulas
+
+    @property
+    def key_points(self) -> list[KeyPoint]:
+        return self.meta.key_points
 
     @property
     def html(self) -> Rendered:

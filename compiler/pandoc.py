@@ -24,10 +24,11 @@ from typing import TypeVar
 import pypandoc
 
 # No footnotes: pandoc numbers them across the whole document and collects them at its end, so a
-# question's note would depend on which other questions shared its batch.
-PANDOC_FROM = "markdown-raw_tex-auto_identifiers-implicit_figures-footnotes+tex_math_dollars"
+# question's note would depend on which other questions shared its batch. `mark`: ==spans== of
+# key points (compiler.keypoints) become <mark>.
+PANDOC_FROM = "markdown-raw_tex-auto_identifiers-implicit_figures-footnotes+tex_math_dollars+mark"
 BATCH = 1000  # fragments per pandoc process (see the module's docstring)
-_MARKER = re.compile(r'<div id="qbank-(\d+)-(title|answer)">\n?(?:<!-- qbank -->\n?)?')
+_MARKER = re.compile(r'<div id="qbank-(\d+)-(title|answer|p\d+)">\n?(?:<!-- qbank -->\n?)?')
 
 T = TypeVar("T")
 R = TypeVar("R")

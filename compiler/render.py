@@ -19,7 +19,7 @@ from compiler.pandoc import in_batches, pandoc_version, run_pandoc, split_fragme
 from compiler.sanitize import sanitize
 
 PANDOC_ARGS = ["--mathjax", "--wrap=none", "--syntax-highlighting=tango"]
-RENDER_VERSION = "3"  # bump when the HTML produced for the same Markdown changes
+RENDER_VERSION = "4"  # bump when the HTML produced for the same Markdown changes
 # First in every fenced div: pandoc 3 turns a div that starts with a heading into a section and moves
 # the div's id onto the heading, so an answer starting with `## ...` would lose its marker and be
 # glued to the title. A comment keeps the heading from being first; the splitter swallows it again.
@@ -32,26 +32,25 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
     """The bank with `rendered` filled in for every question and its assets collected."""
     questions = bank.questions
     version = pandoc_version()
-    keys = [key(RENDER_VERSION, version, *PANDOC_ARGS, q.title, q.answer) for q in questions]
-    raw: dict[int, tuple[str, str]] = {}
+    keys = [key(RENDER_VERSION, version, *PANDOC_ARGS, *_sources(q)) for q in questions]
+    raw: dict[int, tuple[str, ...]] = {}
     missing: list[int] = []
     for i, k in enumerate(keys):
         cached = cache.get("html", k)
-        if cached is not None and "\0" in cached:
-            title, answer = cached.split("\0", 1)
-            raw[i] = (title, answer)
+        if cached is not None and cached.count("\0") == len(_sources(questions[i])) - 1:
+            raw[i] = tuple(cached.split("\0"))
         else:
             missing.append(i)
     if missing:
         for found in in_batches(missing, lambda batch: _render_batch([questions[i] for i in batch], batch)):
             raw.update(found)
         for i in missing:
-            cache.put("html", keys[i], raw[i][0] + "\0" + raw[i][1])
+            cache.put("html", keys[i], "\0".join(raw[i]))
 
     assets: dict[str, Asset] = {}
     rendered: dict[str, Question] = {}
     for i, q in enumerate(questions):
-        title_html, answer_html = raw[i]
+        title_html, answer_html, *points_html = raw[i]
         text = q.path.read_text(encoding="utf-8", errors="replace")
         locate = _locator(q, text, diags)
         title_html = strip_paragraph(sanitize(title_html))
@@ -73,13 +72,17 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
                 "write the note into the text, in parentheses",
             )
         formulas = tuple(math_span(f.tex, display=True) for f in q.formulas)
-        for fragment in (title_html, answer_html, *formulas):
+        points = tuple(strip_paragraph(sanitize(p)) for p in points_html)
+        for point, html_text in zip(q.meta.key_points, points, strict=True):
+            if "<img" in html_text:
+                diags.error(locate(point.text), "an image in a key point", "images belong in the answer")
+        for fragment in (title_html, answer_html, *formulas, *points):
             for math in find_math(fragment):
                 problem = _tex_problem(math.tex, cache)
                 if problem:
                     diags.error(locate(math.tex), f"{problem}: {_short(math.tex)}", _math_hint(problem))
         rendered[q.id] = replace(
-            q, assets=tuple(q_assets), rendered=Rendered(title_html, answer_html, formulas)
+            q, assets=tuple(q_assets), rendered=Rendered(title_html, answer_html, formulas, points)
         )
     chapters = tuple(replace(c, questions=tuple(rendered[q.id] for q in c.questions)) for c in bank.chapters)
     return replace(bank, chapters=chapters, assets=dict(sorted(assets.items())))
@@ -96,27 +99,32 @@ def _tex_problem(tex: str, cache: Cache) -> str | None:
     return problem
 
 
-def _render_batch(questions: list[Question], indexes: list[int]) -> dict[int, tuple[str, str]]:
-    parts = []
+def _sources(q: Question) -> tuple[str, ...]:
+    """The Markdown fragments of a question, in the order `Rendered` holds them."""
+    return (q.title, q.answer, *(p.text for p in q.meta.key_points))
+
+
+def _kinds(q: Question) -> list[str]:
+    return ["title", "answer", *(f"p{n}" for n in range(len(q.meta.key_points)))]
+
+
+def _divs(q: Question, i: int) -> str:
+    return "".join(
+        f"::::::::::: {{#qbank-{i}-{kind}}}\n{_GUARD}{md}\n\n:::::::::::\n\n"
+        for kind, md in zip(_kinds(q), _sources(q), strict=True)
+    )
+
+
+def _render_batch(questions: list[Question], indexes: list[int]) -> dict[int, tuple[str, ...]]:
+    found = split_fragments(
+        run_pandoc("\n".join(_divs(q, i) for q, i in zip(questions, indexes, strict=True)), PANDOC_ARGS)
+    )
+    result: dict[int, tuple[str, ...]] = {}
     for q, i in zip(questions, indexes, strict=True):
-        for kind, md in (("title", q.title), ("answer", q.answer)):
-            parts.append(f"::::::::::: {{#qbank-{i}-{kind}}}\n{_GUARD}{md}\n\n:::::::::::\n")
-    out = run_pandoc("\n".join(parts), PANDOC_ARGS)
-    found = split_fragments(out)
-    result: dict[int, tuple[str, str]] = {}
-    for q, i in zip(questions, indexes, strict=True):
-        if (i, "title") in found and (i, "answer") in found:
-            result[i] = (found[(i, "title")], found[(i, "answer")])
-        else:
+        if not all((i, kind) in found for kind in _kinds(q)):
             # Markup that swallowed the following divs (an unclosed code fence): render alone.
-            single = split_fragments(
-                run_pandoc(
-                    f"::: {{#qbank-{i}-title}}\n{_GUARD}{q.title}\n:::\n\n"
-                    f"::: {{#qbank-{i}-answer}}\n{_GUARD}{q.answer}\n\n:::\n",
-                    PANDOC_ARGS,
-                )
-            )
-            result[i] = (single.get((i, "title"), ""), single.get((i, "answer"), ""))
+            found.update(split_fragments(run_pandoc(_divs(q, i), PANDOC_ARGS)))
+        result[i] = tuple(found.get((i, kind), "") for kind in _kinds(q))
     return result
 
 

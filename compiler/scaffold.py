@@ -114,6 +114,12 @@ def _commented(name: str, info: FieldInfo, w: Vocabulary) -> list[str]:
             f"#   - name: {w['new.formula_name']}",
             "#     tex: 'a^2 + b^2 = c^2'",
         ],
+        "key_points": [
+            f"# key_points:{about}",
+            "#   - id: k1",
+            f"#     text: '{w['new.key_point']}'",
+        ],
+        "retired_key_points": [],
         "difficulty": ["# difficulty: medium  # easy | medium | hard"],
         "source": [f"# source: {w['new.source']}" + about],
         "errata": [

@@ -70,6 +70,20 @@ class YamlDoc:
         mark = node.start_mark
         return diags.at(self.path, self.line_offset + mark.line + 1, mark.column + 1)
 
+    def text_location(self, diags: Diagnostics, loc: tuple[int | str, ...], offset: int) -> Location:
+        """Where character `offset` of the string at `loc` is written: exact for a value on one
+        line, plain or in single quotes (no escapes before it); else where the value starts."""
+        node = self.node
+        for key in loc:
+            node = _child(node, key)
+        start = self.location(diags, loc)
+        if not isinstance(node, yaml.ScalarNode) or node.start_mark.line != node.end_mark.line:
+            return start
+        quote = 1 if node.style == "'" else 0
+        if node.style not in (None, "'") or "'" in node.value[:offset]:
+            return start
+        return Location(start.path, start.line, start.col + quote + offset)
+
     def key_location(self, diags: Diagnostics, loc: tuple[int | str, ...]) -> Location:
         """Where the key named by the last element of `loc` is written."""
         parent = self.node
@@ -190,14 +204,22 @@ def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseMo
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
+def _is_point_id(err: Any) -> bool:
+    return err["type"] == "string_pattern_mismatch" and "key_points" in " ".join(map(str, err["loc"]))
+
+
 def _message(err: Any) -> str:
     msg = str(err["msg"])
+    if _is_point_id(err):
+        return f"'{err['input']}' is not a key point id"
     if err["type"] == "string_pattern_mismatch":
         return f"'{err['input']}' is not a valid slug"
     return msg[0].lower() + msg[1:] if msg else msg
 
 
 def _hint(err: Any) -> str:
+    if _is_point_id(err):
+        return "key points are numbered k1, k2, k3 ...: the number is the Anki card's"
     if err["type"] == "string_pattern_mismatch":
         return "use lowercase letters a-z, digits and '-' (tags may use '/' for hierarchy)"
     if err["type"] in ("list_type", "too_short"):

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION: Literal["1.0.0"] = "1.0.0"
+SCHEMA_VERSION: Literal["1.1.0"] = "1.1.0"  # 1.1: key points
 
 
 class Doc(BaseModel):
@@ -17,6 +17,14 @@ class FormulaOut(Doc):
     name: str
     tex: str = Field(description="Canonical TeX source.")
     mathml: str = Field(description="MathML rendering (pandoc), for convenience.")
+
+
+class KeyPointOut(Doc):
+    id: str = Field(description="Stable id (k1, k2, ...): never reused within its question.")
+    card: int = Field(description="The number of its Anki cloze card (k7 is card 7).")
+    markdown: str = Field(description="The point as written, its cloze spans between == and ==.")
+    html: str = Field(description="Sanitised HTML; each cloze span is a <mark> element.")
+    clozes: list[str] = Field(description="The Markdown of each cloze span: what to recall.")
 
 
 class MathOut(Doc):
@@ -53,7 +61,7 @@ class QuestionSummary(Doc):
 
 
 class Question(Doc):
-    schema_version: Literal["1.0.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.1.0"] = SCHEMA_VERSION
     id: str
     order: int = Field(description="Position in the whole bank, from 1.")
     chapter: ChapterRef
@@ -63,7 +71,8 @@ class Question(Doc):
     answer_markdown: str
     answer_html: str = Field(description="Sanitised HTML; math as MathJax-style \\(..\\) spans.")
     formulas: list[FormulaOut]
-    math: list[MathOut] = Field(description="Every formula of the question and answer, in order.")
+    key_points: list[KeyPointOut] = Field(description="The facts to recall, in the author's order.")
+    math: list[MathOut] = Field(description="Every formula of the question, answer and key points, in order.")
     tags: list[str]
     companies: list[CompanyRef]
     difficulty: Literal["easy", "medium", "hard"] | None
@@ -91,12 +100,13 @@ class Counts(Doc):
     questions: int
     chapters: int
     formulas: int
+    key_points: int
     companies: int
     tags: int
 
 
 class Index(Doc):
-    schema_version: Literal["1.0.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.1.0"] = SCHEMA_VERSION
     title: str
     slug: str
     language: str
@@ -111,7 +121,7 @@ class Index(Doc):
 
 
 class Chapter(Doc):
-    schema_version: Literal["1.0.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.1.0"] = SCHEMA_VERSION
     slug: str
     number: int
     title: str
@@ -119,14 +129,14 @@ class Chapter(Doc):
 
 
 class Tag(Doc):
-    schema_version: Literal["1.0.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.1.0"] = SCHEMA_VERSION
     tag: str
     description: str
     questions: list[QuestionSummary]
 
 
 class Company(Doc):
-    schema_version: Literal["1.0.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.1.0"] = SCHEMA_VERSION
     name: str
     slug: str
     aliases: list[str]
@@ -134,7 +144,7 @@ class Company(Doc):
 
 
 class All(Doc):
-    schema_version: Literal["1.0.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.1.0"] = SCHEMA_VERSION
     index: Index
     questions: list[Question]
 

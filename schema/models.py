@@ -12,10 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 TAG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$"
+KEY_POINT_PATTERN = r"^k[1-9][0-9]{0,2}$"
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=80)]
 Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN, max_length=80)]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+KeyPointId = Annotated[str, StringConstraints(pattern=KEY_POINT_PATTERN)]
 
 
 class Strict(BaseModel):
@@ -27,6 +29,17 @@ class Formula(Strict):
 
     name: NonEmpty = Field(description="What the formula is, e.g. 'Adam update rule'.")
     tex: NonEmpty = Field(description="Plain TeX, without $ delimiters.")
+
+
+class KeyPoint(Strict):
+    """One fact an interviewer expects to hear: an Anki cloze card, a line of the key-points sheet."""
+
+    id: KeyPointId = Field(
+        description="k1, k2, ...: the number of its Anki card. Stable: never renumber, never reuse."
+    )
+    text: NonEmpty = Field(
+        description="The fact in Markdown (inline math allowed), the part to recall between == and ==."
+    )
 
 
 class Erratum(Strict):
@@ -46,6 +59,12 @@ class QuestionMeta(Strict):
         default_factory=list, description="Companies that asked it (name or alias from companies.yaml)."
     )
     formulas: list[Formula] = Field(default_factory=list, description="Key formulas of the answer.")
+    key_points: list[KeyPoint] = Field(
+        default_factory=list, description="2 to 7 facts to recall, each with a ==cloze span==."
+    )
+    retired_key_points: list[KeyPointId] = Field(
+        default_factory=list, description="Ids of removed key points: never given to another point."
+    )
     difficulty: Literal["easy", "medium", "hard"] | None = None
     source: str | None = Field(default=None, description="Provenance of the question.")
     errata: list[Erratum] = Field(default_factory=list, description="Corrections to the original.")
@@ -100,6 +119,8 @@ class AnkiOptions(Strict):
     guid_namespace: Slug = Field(
         default="cvbank", description="Prefix of every note GUID. Changing it forks every note."
     )
+    question_cards: bool = Field(default=True, description="One card per question: the whole answer.")
+    key_point_cards: bool = Field(default=True, description="One cloze card per key point.")
     formula_cards: bool = Field(default=True, description="One extra card per named formula.")
 
 

@@ -34,6 +34,7 @@ from tests.conftest import FIXTURE_BANK, copy_bank, git, run_build
 # The names users of a Chinese bank have in their collections: they never change.
 QA_MODEL_NAME = "面试题库 · 问答"
 FORMULA_MODEL_NAME = "面试题库 · 公式"
+POINTS_MODEL_NAME = "面试题库 · 要点"
 
 if TYPE_CHECKING:
     from anki.cards import CardId  # importing anki.cards before anki.collection is circular
@@ -42,6 +43,8 @@ ROOT_DECK = "测试题库"
 DECKS = {ROOT_DECK, f"{ROOT_DECK}::01 基础", f"{ROOT_DECK}::02 模型", f"{ROOT_DECK}::公式"}
 QUESTIONS = 3
 FORMULAS = 4  # softmax 1, confusion-matrix 2, sgd-pseudocode 1
+POINTS = 3  # one key-point note per question (tests/test_anki_points.py tests its cards)
+NOTES = QUESTIONS + FORMULAS + POINTS
 
 
 def build_apkg(source: Path, out: Path, flt: Filter | None = None) -> Path:
@@ -94,7 +97,7 @@ def edit_answer(bank: Path, old: str, new: str) -> None:
 def assert_no_forked_notetype(col: Collection) -> None:
     names = sorted(n.name for n in col.models.all_names_and_ids())
     ours = [n for n in names if n.startswith("面试题库")]
-    assert ours == sorted([QA_MODEL_NAME, FORMULA_MODEL_NAME]), names
+    assert set(ours) <= {QA_MODEL_NAME, FORMULA_MODEL_NAME, POINTS_MODEL_NAME}, names
     assert not any(n.endswith("+") for n in names), names
 
 
@@ -107,7 +110,7 @@ def test_fresh_import_gives_the_designed_collection(tmp_path: Path) -> None:
     col_path = tmp_path / "col" / "collection.anki2"
     col_path.parent.mkdir()
     log = import_apkg(col_path, apkg)
-    assert len(log.new) == QUESTIONS + FORMULAS
+    assert len(log.new) == NOTES
     assert not log.conflicting and not log.updated and not log.duplicate
 
     with open_collection(col_path) as col:
@@ -121,9 +124,9 @@ def test_fresh_import_gives_the_designed_collection(tmp_path: Path) -> None:
         ]
         assert len(formula_notes) == FORMULAS
 
-        # Question cards live in their chapter's deck, formula cards in the formula deck.
-        assert len(col.find_cards(f'"deck:{ROOT_DECK}::01 基础" -"deck:{ROOT_DECK}::公式"')) == 2
-        assert len(col.find_cards(f'"deck:{ROOT_DECK}::02 模型"')) == 1
+        # Question and key-point cards live in their chapter's deck, formula cards in the formula deck.
+        assert len(col.find_cards(f'"deck:{ROOT_DECK}::01 基础" -"deck:{ROOT_DECK}::公式"')) == 2 + 4
+        assert len(col.find_cards(f'"deck:{ROOT_DECK}::02 模型"')) == 1 + 2
         assert len(col.find_cards(f'"deck:{ROOT_DECK}::公式"')) == FORMULAS
 
         softmax = next(n for n in qa_notes if n["Id"] == "softmax")
@@ -135,8 +138,8 @@ def test_fresh_import_gives_the_designed_collection(tmp_path: Path) -> None:
             "topic::activation::softmax",
             "topic::loss",
         ]
-        assert len(col.find_notes("tag:topic::optimizer")) == 2  # sgd question + its formula
-        assert len(col.find_notes('"tag:company::海康威视"')) == 3  # alias resolved; 1 + 2 formulas
+        assert len(col.find_notes("tag:topic::optimizer")) == 3  # sgd question, its formula, its points
+        assert len(col.find_notes('"tag:company::海康威视"')) == 4  # alias resolved; 1 + 2 formulas + 1
         assert 'class="qb-badge qb-company">腾讯优图<' in softmax["Companies"]
         assert softmax["Chapter"] == "01 基础"
         assert softmax["Source"] == "测试 1.1"
@@ -225,7 +228,7 @@ def test_edited_answer_updates_the_note_in_place(tmp_path: Path, monkeypatch: py
 
     log = import_apkg(col_path, apkg)
     assert len(log.new) == 0 and len(log.conflicting) == 0
-    assert len(log.updated) == QUESTIONS + FORMULAS
+    assert len(log.updated) == NOTES
     with open_collection(col_path) as col:
         assert col.note_count() == notes_before
         assert revlog_count(col) == revlog_before
@@ -244,7 +247,7 @@ def test_older_or_equal_timestamp_never_overwrites(tmp_path: Path, monkeypatch: 
     edit_answer(bank, "所有项之和为 $1$。", "所有项之和为 $1$（未更新）。")
     log = import_apkg(col_path, build_apkg(bank, tmp_path / "out"))  # same SOURCE_DATE_EPOCH
     assert len(log.updated) == 0 and len(log.new) == 0
-    assert len(log.duplicate) == QUESTIONS + FORMULAS
+    assert len(log.duplicate) == NOTES
 
 
 @pytest.mark.parametrize("changed", ["cards.css", "qa-back.html"])
@@ -312,9 +315,9 @@ def test_uncommitted_edit_moves_the_timestamp_forward(
 @pytest.mark.parametrize(
     "flt, stem, count",
     [
-        (Filter(company="优图"), "test-bank-company-tencent-youtu", 2),  # 1 question + 1 formula
-        (Filter(tag="optimizer"), "test-bank-tag-optimizer", 2),
-        (Filter(chapter=1), "test-bank-chapter-01", 5),  # 2 questions + 3 formulas
+        (Filter(company="优图"), "test-bank-company-tencent-youtu", 3),  # a question, its formula, points
+        (Filter(tag="optimizer"), "test-bank-tag-optimizer", 3),
+        (Filter(chapter=1), "test-bank-chapter-01", 7),  # 2 questions + 3 formulas + 2 key-point notes
     ],
 )
 def test_filtered_deck_after_full_deck_adds_nothing(
@@ -332,7 +335,7 @@ def test_filtered_deck_after_full_deck_adds_nothing(
     assert len(log.new) == 0 and len(log.conflicting) == 0
     assert len(log.duplicate) == count  # the same notes, by GUID
     with open_collection(col_path) as col:
-        assert col.note_count() == QUESTIONS + FORMULAS
+        assert col.note_count() == NOTES
         assert sorted(d.name for d in col.decks.all_names_and_ids()) == decks_before
         assert_no_forked_notetype(col)
 
@@ -346,7 +349,7 @@ def test_filtered_deck_alone_uses_the_full_decks_names(tmp_path: Path) -> None:
         names = {d.name for d in col.decks.all_names_and_ids()}
         assert names == {"Default", ROOT_DECK, f"{ROOT_DECK}::02 模型", f"{ROOT_DECK}::公式"}
     log = import_apkg(col_path, build_apkg(FIXTURE_BANK, tmp_path / "out"))
-    assert len(log.new) == QUESTIONS + FORMULAS - 2
+    assert len(log.new) == NOTES - 3  # the filtered deck had the sgd question, formula, points
     with open_collection(col_path) as col:
         assert {d.name for d in col.decks.all_names_and_ids()} == DECKS | {"Default"}
 
@@ -365,7 +368,7 @@ def test_formula_cards_can_be_turned_off(tmp_path: Path) -> None:
     )
     col_path = tmp_path / "collection.anki2"
     log = import_apkg(col_path, build_apkg(bank, tmp_path / "out"))
-    assert len(log.new) == QUESTIONS
+    assert len(log.new) == QUESTIONS + POINTS
     with open_collection(col_path) as col:
         assert f"{ROOT_DECK}::公式" not in {d.name for d in col.decks.all_names_and_ids()}
         assert col.models.get(NotetypeId(FORMULA_MODEL_ID)) is None
@@ -414,7 +417,16 @@ def test_real_bank_deck_imports_cleanly(real_bank_build: Path, tmp_path: Path) -
 
     col_path = tmp_path / "collection.anki2"
     log = import_apkg(col_path, apkg)
-    assert len(log.new) == index["counts"]["questions"] + index["counts"]["formulas"]
+    with_points = sum(
+        bool(
+            json.loads((real_bank_build / "api" / "v1" / "questions" / f"{q['id']}.json").read_text())[
+                "key_points"
+            ]
+        )
+        for q in index["questions"]
+    )
+    assert with_points == index["counts"]["questions"]  # every question of the bank has key points
+    assert len(log.new) == index["counts"]["questions"] * 2 + index["counts"]["formulas"]
     assert not log.conflicting
     with open_collection(col_path) as col:
         chapter_decks = sorted(d.name for d in col.decks.all_names_and_ids() if d.name.count("::") == 1)

@@ -14,6 +14,7 @@ from compiler.build import BuildResult
 from tests.conftest import FIXTURE_BANK, copy_bank, run_build
 from tests.test_anki import (
     FORMULA_MODEL_NAME,
+    POINTS_MODEL_NAME,
     QA_MODEL_NAME,
     assert_no_forked_notetype,
     import_apkg,
@@ -97,7 +98,7 @@ def test_five_versions_in_one_collection(tmp_path: Path, monkeypatch: pytest.Mon
         return result, import_apkg(col_path, result.written["anki"][0])
 
     _, log = build_and_import(1_700_000_000)
-    assert len(log.new) == 3 + 4 and not log.conflicting  # type: ignore[attr-defined]
+    assert len(log.new) == 3 + 4 + 3 and not log.conflicting  # type: ignore[attr-defined]
     assert review_everything_due(col_path) > 0
     with open_collection(col_path) as col:
         revlog = revlog_count(col)
@@ -142,7 +143,10 @@ def test_five_versions_in_one_collection(tmp_path: Path, monkeypatch: pytest.Mon
         ids |= set(fields)
         assert set(fields) == ids, f"{label}: a note disappeared"
         formulas = len(col_formula_notes(col_path))
-        assert all_notes == len(fields) + formulas, f"{label}: duplicate notes"
+        with open_collection(col_path) as col:
+            points = len(col.find_notes(f'"note:{POINTS_MODEL_NAME}"'))
+        assert points == 3  # one key-point note for each fixture question (the added relu has none)
+        assert all_notes == len(fields) + formulas + points, f"{label}: duplicate notes"
         revlog = now
         review_everything_due(col_path)
     with open_collection(col_path) as col:

@@ -34,7 +34,7 @@ from compiler.render import render_bank
 from compiler.templating import TEMPLATES
 from tests.conftest import FIXTURE_BANK, REAL_BANK, copy_bank, run_build, run_build_at_fixed_time
 
-SHEETS = ("cheatsheet", "formulas", "drill")
+SHEETS = ("cheatsheet", "keypoints", "formulas", "drill")
 RAW_TEX = ("\\frac", "\\theta", "\\sum", "\\(", "\\[", "$")
 
 
@@ -162,6 +162,20 @@ def test_fonts_are_embedded_subsets_with_a_cjk_font(fixture_build: Path, sheet: 
     assert any("CJK-SC" in row[0] for row in rows)
 
 
+def test_the_key_points_sheet_lists_every_point_with_its_part_to_recall_in_bold(
+    fixture_build: Path,
+) -> None:
+    path = fixture_build / "test-bank-keypoints.pdf"
+    text = compact(pdf_text(path))
+    for point in ("softmax把任意实数向量映射为概率分布", "查全率是所有正样本中被找出来的比例"):
+        assert point in text
+    assert "1.1介绍一下softmax" in text and "2.1写出SGD的伪代码" in text  # numbered as everywhere
+    assert "3题·" in text and "6个要点" in text  # the counts in the title block
+    fonts = [row[0] for row in pdffonts(path)]
+    assert any("Bold" in name for name in fonts)  # the spans
+    assert pypdf.PdfReader(path).metadata.title == "测试题库 · 要点速记"  # type: ignore[union-attr]
+
+
 def test_metadata_comes_from_the_bank(fixture_build: Path) -> None:
     reader = pypdf.PdfReader(fixture_build / "test-bank-cheatsheet.pdf")
     info = reader.metadata
@@ -233,11 +247,12 @@ def test_an_edit_renders_only_the_documents_of_its_chapter_again(tmp_path: Path,
     bank = copy_bank(FIXTURE_BANK, tmp_path / "bank")
     run_build(bank, warm_out, only=["pdf"])
     before = rendered_parts()
-    assert len(before) == 5  # cheat sheet and drill sheet: one document per chapter; formula sheet: one
+    assert len(before) == 6  # cheat sheet and drill sheet: a document per chapter; key points, formulas: one
     question = bank / "02-models" / "01-sgd.md"
     question.write_text(question.read_text("utf-8").replace("# ", "# 为什么", 1), "utf-8")  # its title
     run_build(bank, warm_out, only=["pdf"])
-    assert len(rendered_parts() - before) == 2  # chapter 2 of the cheat sheet and of the drill sheet
+    # chapter 2 of the cheat sheet and of the drill sheet, and the one key-points document
+    assert len(rendered_parts() - before) == 3
 
 
 # ---- options and filters --------------------------------------------------------------------
@@ -423,7 +438,7 @@ def test_wide_formulas_break_at_natural_points() -> None:
     assert break_tex("\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}") is None
 
 
-def test_real_bank_builds_the_three_sheets(real_bank_build: Path) -> None:
+def test_real_bank_builds_the_four_sheets(real_bank_build: Path) -> None:
     files = sorted(p.name for p in (real_bank_build / "pdf").glob("*.pdf"))
     assert files == [f"cv-interview-{s}.pdf" for s in sorted(SHEETS)]
     assert shutil.which("pdffonts")

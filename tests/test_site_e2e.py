@@ -199,13 +199,66 @@ def test_practice_reveals_answers_and_walks_the_filtered_set(open_page: OpenPage
         assert page.inner_text("#practice-progress") == f"第 {step + 1} / {len(hik)} 题"
         assert page.is_hidden("#practice-answer")
         if step % 2 == 0:
-            page.keyboard.press("Space")  # the key
+            for _ in range(8):  # the key: each key point, then the answer
+                page.keyboard.press("Space")
+                if page.is_visible("#practice-answer"):
+                    break
         else:
-            page.click("#practice-reveal")  # the tap
+            page.click("#practice-reveal")  # the tap: everything at once
         assert page.is_visible("#practice-answer")
+        assert page.locator("#practice-points mark.kp-hidden").count() == 0
         assert len(page.inner_text("#practice-answer-body")) > 20
         page.keyboard.press("ArrowRight")
     assert set(seen) == hik and len(seen) == len(hik)
+
+
+LOADED = (
+    "() => { const s = document.getElementById('practice');"
+    " return s.dataset.loaded && s.dataset.loaded === s.dataset.question; }"
+)
+
+
+def test_practice_reveals_key_points_then_the_answer_and_keeps_the_marks(
+    open_page: OpenPage, bank: Bank
+) -> None:
+    questions = {q.id: q for q in bank.questions}
+    page = open_page("practice.html?company=hikvision&seed=3", width=390)
+    page.wait_for_selector("body[data-practice-ready]")
+    page.wait_for_function(LOADED)
+    first = page.get_attribute("#practice", "data-loaded")
+    assert first is not None
+    points = questions[first].key_points
+    assert page.locator("#practice-points > li").count() == len(points) >= 2
+    spans = sum(p.text.count("==") // 2 for p in points)
+    assert page.locator("#practice-points mark.kp-hidden").count() == spans
+    blank = "#practice-points mark.kp-hidden > span"
+    assert page.eval_on_selector(blank, "e => getComputedStyle(e).visibility") == "hidden"
+    for shown in range(1, len(points) + 1):  # one key point at a time, the answer after the last
+        page.keyboard.press("Space")
+        assert page.locator("#practice-points li.kp-shown").count() == shown
+        assert page.is_hidden("#practice-answer")
+    page.keyboard.press("Space")
+    assert page.is_visible("#practice-answer")
+
+    page.click("#practice-missed")  # not yet: marked, and on to the next question
+    page.wait_for_function(LOADED)
+    second = page.get_attribute("#practice", "data-loaded")
+    assert second not in (None, first)
+    page.click("#practice-next-point")
+    assert page.locator("#practice-points li.kp-shown").count() == 1
+    page.click("#practice-knew")
+    page.wait_for_function(LOADED)
+
+    page.reload()  # the browser keeps the marks
+    page.wait_for_selector("body[data-practice-ready]")
+    marks = page.evaluate("JSON.parse(localStorage.getItem('qbank-marks:cv-interview'))")
+    assert marks == {first: "missed", second: "knew"}
+    page.check("#practice-missed-only")  # review what I missed: that one question only
+    page.wait_for_function(LOADED)
+    assert page.get_attribute("#practice", "data-loaded") == first
+    assert page.inner_text("#practice-progress") == "第 1 / 1 题"
+    assert "missed=1" in page.url
+    assert page.get_attribute("#practice-missed", "aria-pressed") == "true"
 
 
 # ---- themes, layout, screenshots ---------------------------------------------------------------

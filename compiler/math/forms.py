@@ -48,7 +48,12 @@ def question_math(q: Question) -> list[Math]:
     """Every formula of a question: in its title, its answer and its named formulas."""
     return [
         m
-        for fragment in (q.html.title_html, q.html.answer_html, *q.html.formulas_html)
+        for fragment in (
+            q.html.title_html,
+            q.html.answer_html,
+            *q.html.formulas_html,
+            *q.html.key_points_html,
+        )
         for m in find_math(fragment)
     ]
 

@@ -1,7 +1,9 @@
-/* Practice mode: walk the questions of a filtered set in random order; the answer shows on a
-   key press or a tap. The set is the same as the search page's for the same URL parameters.
-   Each question is read from its own page (q/<id>.html), so the practice page stays small.
-   ?seed=N gives a repeatable order (for a study group, and for tests). */
+/* Practice mode: walk the questions of a filtered set in random order. A question shows its key
+   points with the part to recall blanked; a key press or a tap reveals them one at a time, then
+   the full answer. "Knew it" / "Not yet" are kept in the browser (localStorage, per bank), and
+   ?missed=1 walks only the questions marked "not yet". The set is the same as the search page's
+   for the same URL parameters. Each question is read from its own page (q/<id>.html), so the
+   practice page stays small. ?seed=N gives a repeatable order (for a study group, and for tests). */
 (function () {
   "use strict";
 
@@ -36,6 +38,27 @@
     return document.getElementById(id);
   }
 
+  /* What the user marked, per question id: "knew" or "missed". Kept per bank; a browser that
+     refuses storage (some private modes) still practises, it just forgets. */
+  var MARKS_KEY = "qbank-marks:" + (document.documentElement.getAttribute("data-bank") || "");
+
+  function readMarks() {
+    try {
+      var marks = JSON.parse(localStorage.getItem(MARKS_KEY) || "{}");
+      return marks && typeof marks === "object" ? marks : {};
+    } catch (e) {
+      return {};
+    }
+  }
+
+  function writeMarks(marks) {
+    try {
+      localStorage.setItem(MARKS_KEY, JSON.stringify(marks));
+    } catch (e) {
+      /* storage refused: the marks last as long as the page */
+    }
+  }
+
   function start() {
     var section = el("practice");
     var filterForm = el("scope");
@@ -56,6 +79,14 @@
     var answer = el("practice-answer");
     var body = el("practice-answer-body");
     var reveal = el("practice-reveal");
+    var nextPoint = el("practice-next-point");
+    var points = el("practice-points");
+    var knew = el("practice-knew");
+    var missed = el("practice-missed");
+    var missedOnly = el("practice-missed-only");
+    var marksLine = el("practice-marks");
+    var marks = readMarks();
+    missedOnly.checked = params.get("missed") === "1";
     var prev = el("practice-prev");
     var next = el("practice-next");
     var progress = el("practice-progress");
@@ -92,9 +123,11 @@
             }
             var formulas = doc.getElementById("formulas");
             if (formulas) formulas.removeAttribute("id");
+            var keyPoints = doc.querySelector("#key-points ol");
             return {
               title: doc.getElementById("question-title").innerHTML,
               meta: doc.getElementById("question-meta"),
+              points: keyPoints ? keyPoints.innerHTML : "",
               answer: doc.getElementById("answer").innerHTML,
               formulas: formulas ? formulas.outerHTML : ""
             };
@@ -111,8 +144,12 @@
       number.textContent = word("common.question", { number: doc.n });
       open.setAttribute("href", "q/" + encodeURIComponent(id) + ".html");
       answer.hidden = true;
+      points.hidden = true;
+      points.innerHTML = "";
       reveal.setAttribute("aria-expanded", "false");
       reveal.disabled = false;
+      nextPoint.disabled = true;
+      showMark(id);
       prev.disabled = position === 0;
       next.disabled = position + 1 >= order.length;
       section.setAttribute("data-question", id);
@@ -128,6 +165,17 @@
             badge.textContent = badges[i].textContent;
             meta.appendChild(badge);
           }
+          points.innerHTML = page.points;
+          var spans = points.querySelectorAll("mark");
+          for (var m = 0; m < spans.length; m++) {
+            // blanked: the box stays (its width hints at the length), its content is hidden
+            var inner = document.createElement("span");
+            while (spans[m].firstChild) inner.appendChild(spans[m].firstChild);
+            spans[m].appendChild(inner);
+            spans[m].classList.add("kp-hidden");
+          }
+          points.hidden = !page.points;
+          nextPoint.disabled = !hiddenPoint();
           body.innerHTML = page.answer + page.formulas;
           // Formula boxes carry an h2 on the question page; here they sit below the question's h2.
           var heads = body.querySelectorAll("h2");
@@ -145,12 +193,55 @@
       );
     }
 
+    /* The first key point whose blanks are still hidden (its <li>), or null. */
+    function hiddenPoint() {
+      var blank = points.querySelector("mark.kp-hidden");
+      return blank ? blank.closest("li") : null;
+    }
+
+    function revealPoint(item) {
+      var blanks = item.querySelectorAll("mark.kp-hidden");
+      for (var i = 0; i < blanks.length; i++) blanks[i].classList.remove("kp-hidden");
+      item.classList.add("kp-shown");
+    }
+
+    /* The next key point, or the answer once every point is shown (the space bar). */
+    function revealNext() {
+      var item = hiddenPoint();
+      if (item) {
+        revealPoint(item);
+        nextPoint.disabled = !hiddenPoint();
+      } else {
+        showAnswer();
+      }
+    }
+
     function showAnswer() {
+      var item;
+      while ((item = hiddenPoint())) revealPoint(item);
+      nextPoint.disabled = true;
       if (!answer.hidden) return;
       answer.hidden = false;
       reveal.setAttribute("aria-expanded", "true");
       reveal.disabled = true;
       if (window.QBankSite) window.QBankSite.focusableScrollers();
+    }
+
+    function showMark(id) {
+      knew.setAttribute("aria-pressed", marks[id] === "knew" ? "true" : "false");
+      missed.setAttribute("aria-pressed", marks[id] === "missed" ? "true" : "false");
+      var counts = { knew: 0, missed: 0 };
+      for (var key in marks) if (counts[marks[key]] !== undefined) counts[marks[key]]++;
+      marksLine.textContent = word("site.js.marks", counts);
+    }
+
+    function mark(value) {
+      var id = index.docs[order[position]].id;
+      marks = readMarks(); // another tab may have marked meanwhile
+      marks[id] = value;
+      writeMarks(marks);
+      showMark(id);
+      if (position + 1 < order.length) go(1);
     }
 
     function go(step) {
@@ -162,20 +253,35 @@
 
     function restart() {
       var chosen = S.select(index, state);
+      if (missedOnly.checked) {
+        marks = readMarks();
+        chosen = chosen.filter(function (n) {
+          return marks[index.docs[n].id] === "missed";
+        });
+      }
       order = shuffle(chosen, random);
       position = 0;
       scopeLabel.textContent = scopeText();
       empty.hidden = order.length > 0;
+      empty.textContent = missedOnly.checked ? word("site.js.no_missed") : emptyText;
       section.hidden = order.length === 0;
-      history.replaceState(
-        null,
-        "",
-        location.pathname + S.stateQuery(state, seedText !== null ? { seed: seedText } : null)
-      );
+      var extra = {};
+      if (seedText !== null) extra.seed = seedText;
+      if (missedOnly.checked) extra.missed = "1";
+      history.replaceState(null, "", location.pathname + S.stateQuery(state, extra));
       if (order.length) show(false);
     }
 
+    var emptyText = empty.textContent;
     reveal.addEventListener("click", showAnswer);
+    nextPoint.addEventListener("click", revealNext);
+    knew.addEventListener("click", function () {
+      mark("knew");
+    });
+    missed.addEventListener("click", function () {
+      mark("missed");
+    });
+    missedOnly.addEventListener("change", restart);
     prev.addEventListener("click", function () {
       go(-1);
     });
@@ -192,7 +298,7 @@
       var control = tag === "BUTTON" || tag === "A";
       if ((event.key === " " || event.key === "Enter") && !control) {
         event.preventDefault();
-        showAnswer();
+        revealNext();
       } else if (event.key === "ArrowRight" || event.key === "j") {
         event.preventDefault();
         go(1);

@@ -16,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import html
 import itertools
+import re
 import sqlite3
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +27,17 @@ from typing import ClassVar
 
 import genanki
 
-from compiler.backends.anki.notetypes import FORMULA_MODEL_ID, formula_model, qa_model
-from compiler.backends.anki.package import note_ids, package_bytes
+from compiler.backends.anki.notetypes import (
+    FORMULA_MODEL_ID,
+    POINTS_MODEL_ID,
+    QA_MODEL_ID,
+    formula_model,
+    points_model,
+    qa_model,
+)
+from compiler.backends.anki.package import note_fields, package_bytes
 from compiler.backends.base import BuildContext, MathForm
+from compiler.keypoints import MARK, card_number
 from compiler.math.forms import Math, for_anki, replace_math
 from compiler.model import Bank, Chapter, Question
 from compiler.templating import TEMPLATES
@@ -104,6 +114,22 @@ def formula_keys(formulas: list[Formula]) -> list[str]:
     return keys
 
 
+def points_cloze(q: Question) -> str:
+    """The Points field: every key point, its spans as the cloze numbered by the point's id."""
+    items = []
+    for point, fragment in zip(q.key_points, q.html.key_points_html, strict=True):
+        cloze = f"{{{{c{card_number(point.id)}::\\1}}}}"  # {{c7::span}}: the card of k7
+        items.append("<li>" + MARK.sub(cloze, anki_html(fragment)) + "</li>")
+    return "<ol>" + "".join(items) + "</ol>"
+
+
+_CLOZE = re.compile(r"\{\{c(\d+)::")
+
+
+def cloze_numbers(field: str) -> set[int]:
+    return {int(n) for n in _CLOZE.findall(field)}
+
+
 def formula_block(name: str, display_html: str) -> str:
     return (
         '<div class="qb-formula">'
@@ -145,11 +171,11 @@ class AnkiBackend:
         options = ctx.options
         # not bank.title: filtered builds share the full bank's decks
         names = DeckNames(deck_component(bank.config.title), deck_component(bank.words["anki.formula_deck"]))
-        decks = self._decks(bank, names, options.guid_namespace, options.formula_cards)
+        decks = self._decks(bank, names, options)
         media = [asset.path for asset in bank.assets.values()]
         data = package_bytes(decks, media, deck_timestamp(bank))
         path = ctx.out_dir / f"{bank.stem}.apkg"
-        self._report_dropped_formulas(path, data, ctx)
+        self._report_dropped(path, data, ctx)
         if ctx.removed_ids:
             search = " or ".join(f'"Id:{i}"' for i in ctx.removed_ids)
             ctx.note(
@@ -157,13 +183,15 @@ class AnkiBackend:
             )
         counts = self._counts(decks)
         ctx.note(
-            f"{path.name}: {counts[0]} question notes, {counts[1]} formula notes, {len(media)} media files"
+            f"{path.name}: {counts[QA_MODEL_ID]} question notes, {counts[FORMULA_MODEL_ID]} formula notes, "
+            f"{counts[POINTS_MODEL_ID]} key-point notes, {len(media)} media files"
         )
         return [ctx.write(path, data)]
 
-    def _decks(self, bank: Bank, names: DeckNames, namespace: str, with_formulas: bool) -> list[genanki.Deck]:
+    def _decks(self, bank: Bank, names: DeckNames, options: AnkiOptions) -> list[genanki.Deck]:
         w = bank.words
-        qa, fm = qa_model(w), formula_model(w)
+        namespace = options.guid_namespace
+        qa, fm, kp = qa_model(w), formula_model(w), points_model(w)
         root = genanki.Deck(deck_id(names.root), names.root, description=_root_description(bank))
         decks = [root]
         formula_deck = genanki.Deck(
@@ -173,8 +201,13 @@ class AnkiBackend:
         for chapter in bank.chapters:
             deck = genanki.Deck(deck_id(names.chapter(chapter)), names.chapter(chapter))
             for q in chapter.questions:
-                deck.add_note(self._question_note(qa, q, chapter, namespace, next(position), w))
-                if with_formulas:
+                due = next(position)
+                if options.question_cards:
+                    deck.add_note(self._question_note(qa, q, chapter, namespace, due, w))
+                if options.key_point_cards and q.key_points:
+                    # due with its question: a question's points are learnt right after it
+                    deck.add_note(self._points_note(kp, q, chapter, namespace, due))
+                if options.formula_cards:
                     for note in self._formula_notes(fm, q, chapter, namespace, position):
                         formula_deck.add_note(note)
             decks.append(deck)
@@ -211,6 +244,29 @@ class AnkiBackend:
         )
 
     @staticmethod
+    def _points_note(
+        model: genanki.Model, q: Question, chapter: Chapter, namespace: str, due: int
+    ) -> genanki.Note:
+        companies = "".join(
+            f'<span class="qb-badge qb-company">{html.escape(c.name)}</span>' for c in q.companies
+        )
+        fields = [
+            q.id,
+            anki_html(q.html.title_html),
+            points_cloze(q),
+            anki_html(q.html.answer_html),
+            companies,
+            html.escape(chapter_label(chapter)),
+        ]
+        return genanki.Note(
+            model=model,
+            fields=fields,
+            tags=[*question_tags(q, chapter), "kind::key-point"],
+            guid=genanki.guid_for(f"{namespace}:{q.id}:points"),
+            due=due,
+        )
+
+    @staticmethod
     def _formula_notes(
         model: genanki.Model, q: Question, chapter: Chapter, namespace: str, position: Iterator[int]
     ) -> Iterator[genanki.Note]:
@@ -233,28 +289,34 @@ class AnkiBackend:
             )
 
     @staticmethod
-    def _counts(decks: list[genanki.Deck]) -> tuple[int, int]:
-        notes = [n for d in decks for n in d.notes]
-        formulas = sum(n.model.model_id == FORMULA_MODEL_ID for n in notes)
-        return len(notes) - formulas, formulas
+    def _counts(decks: list[genanki.Deck]) -> Counter[int]:
+        return Counter(n.model.model_id for d in decks for n in d.notes)
 
     @staticmethod
-    def _report_dropped_formulas(path: Path, data: bytes, ctx: BuildContext) -> None:
-        """Anki keeps notes the package no longer has: name formula notes that left this deck
-        (a renamed or removed formula)."""
+    def _report_dropped(path: Path, data: bytes, ctx: BuildContext) -> None:
+        """Anki keeps what a package no longer has: name the formula notes that left this deck
+        (a renamed or removed formula) and the key-point cards left empty (a removed point)."""
         try:
-            before = note_ids(path.read_bytes()).get(FORMULA_MODEL_ID, [])
+            before = note_fields(path.read_bytes())
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, sqlite3.Error) as exc:
             # no previous build, or a file that is not a package
             if path.exists():
-                ctx.note(f"could not read the previous {path.name} to compare formulas: {exc}")
+                ctx.note(f"could not read the previous {path.name} to compare it with: {exc}")
             return
-        now = set(note_ids(data).get(FORMULA_MODEL_ID, []))
-        gone = sorted(set(before) - now)
+        now = note_fields(data)
+        gone = sorted(set(before.get(FORMULA_MODEL_ID, {})) - set(now.get(FORMULA_MODEL_ID, {})))
         if gone:
             search = " or ".join(f'"Id:{i}"' for i in gone)
             ctx.note(f"{len(gone)} formula card(s) left the deck since the last build: {', '.join(gone)}")
             ctx.note(f"Anki keeps their notes; find them with the search: {search}")
+        for qid, points in before.get(POINTS_MODEL_ID, {}).items():
+            left = sorted(cloze_numbers(points) - cloze_numbers(now.get(POINTS_MODEL_ID, {}).get(qid, "")))
+            if left:
+                ids = ", ".join(f"k{n}" for n in left)
+                ctx.note(
+                    f"key point(s) {ids} of '{qid}' left the bank: their cards are empty now; "
+                    "Tools > Empty Cards in Anki removes them (add the ids to retired_key_points)"
+                )
 
 
 def _root_description(bank: Bank) -> str:

@@ -1,4 +1,4 @@
-"""The two Anki notetypes of the bank, designed once.
+"""The three Anki notetypes of the bank, designed once: question, formula and key points.
 
 Anki matches an imported notetype to the user's copy by its **id**; a field or template is
 matched by its own `id` (Anki >= 2.1.67). With every id fixed here, a later build that changes
@@ -25,6 +25,7 @@ from compiler.vocabulary import Vocabulary
 # Never change these numbers: they are how users' collections recognise the notetypes.
 QA_MODEL_ID = 1542734494189
 FORMULA_MODEL_ID = 1461634204555
+POINTS_MODEL_ID = 1552187499831
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,20 @@ FORMULA_SORT_FIELD = 1
 FORMULA_TEMPLATE = TemplateSpec(
     "anki.template_formula", 1956283605, "formula-front.html", "formula-back.html"
 )
+
+# The key-point notetype: a cloze note per question, one card per key point. A card's number is
+# its point's id (`k7` is card 7, `compiler.keypoints.card_number`), never its position, so
+# reordering, editing or adding points keeps every card's history on its own fact.
+POINTS_FIELDS = (
+    FieldSpec("Id", 1103694312),
+    FieldSpec("Question", 1155555737),
+    FieldSpec("Points", 1202142728),
+    FieldSpec("Answer", 1785310972),
+    FieldSpec("Companies", 1124551738),
+    FieldSpec("Chapter", 2089709946),
+)
+POINTS_SORT_FIELD = 1
+POINTS_TEMPLATE = TemplateSpec("anki.template_points", 1461060838, "points-front.html", "points-back.html")
 
 CSS_FILE = "cards.css"
 FIT_MATH_FILE = "fit-math.html"  # appended to every back template
@@ -119,4 +134,16 @@ def formula_model(words: Vocabulary) -> genanki.Model:
         templates=[_template(FORMULA_TEMPLATE, words)],
         css=template_text(CSS_FILE),
         sort_field_index=FORMULA_SORT_FIELD,
+    )
+
+
+def points_model(words: Vocabulary) -> genanki.Model:
+    return genanki.Model(
+        POINTS_MODEL_ID,
+        words["anki.notetype_points"],
+        fields=_fields(POINTS_FIELDS),
+        templates=[_template(POINTS_TEMPLATE, words)],
+        css=template_text(CSS_FILE),
+        model_type=genanki.Model.CLOZE,
+        sort_field_index=POINTS_SORT_FIELD,
     )

@@ -50,11 +50,13 @@ def _database(package: genanki.Package, timestamp: int) -> bytes:
         return path.read_bytes()
 
 
-def note_ids(apkg: bytes) -> dict[int, list[str]]:
-    """The `Id` field (the first field) of every note in a package, by notetype id.
+def note_fields(apkg: bytes) -> dict[int, dict[str, str]]:
+    """Every note of a package, by notetype id: its `Id` field (the first) -> its third field
+    (a key-point note's Points).
 
-    Used to compare a build with the previous one: Anki never deletes notes on import, so the
-    user is told which formula notes a rename or removal left behind.
+    Used to compare a build with the previous one: Anki never deletes notes or cards on import,
+    so the user is told which formula notes a rename or removal left behind, and which key-point
+    cards a removed point left empty.
     """
     with zipfile.ZipFile(io.BytesIO(apkg)) as archive:
         database = archive.read("collection.anki2")
@@ -66,7 +68,8 @@ def note_ids(apkg: bytes) -> dict[int, list[str]]:
             rows = conn.execute("SELECT mid, flds FROM notes ORDER BY id").fetchall()
         finally:
             conn.close()
-    found: dict[int, list[str]] = {}
+    found: dict[int, dict[str, str]] = {}
     for mid, flds in rows:
-        found.setdefault(int(mid), []).append(str(flds).split("\x1f", 1)[0])
+        fields = str(flds).split("\x1f")
+        found.setdefault(int(mid), {})[fields[0]] = fields[2] if len(fields) > 2 else ""
     return found

@@ -10,6 +10,7 @@ from typing import ClassVar
 from pydantic import BaseModel
 
 from compiler.backends.base import BuildContext, MathForm
+from compiler.keypoints import card_number, spans
 from compiler.math.forms import Math, find_math
 from compiler.model import Bank, Question
 from compiler.timestamps import iso_datetime
@@ -75,9 +76,19 @@ class ApiBackend:
                     for f in q.formulas
                     if Math(f.tex, True) in mathml
                 ],
+                key_points=[
+                    api.KeyPointOut(
+                        id=p.id,
+                        card=card_number(p.id),
+                        markdown=p.text,
+                        html=_media_urls(fragment, base),
+                        clozes=[p.text[start + 2 : end - 2] for start, end in spans(p.text)],
+                    )
+                    for p, fragment in zip(q.key_points, q.html.key_points_html, strict=True)
+                ],
                 math=[
                     api.MathOut(tex=m.tex, display=m.display, mathml=mathml[m])
-                    for fragment in (q.html.title_html, q.html.answer_html)
+                    for fragment in (q.html.title_html, q.html.answer_html, *q.html.key_points_html)
                     for m in find_math(fragment)
                 ],
                 tags=q.tags,
@@ -127,6 +138,7 @@ class ApiBackend:
                 questions=len(questions),
                 chapters=len(bank.chapters),
                 formulas=sum(len(q.formulas) for q in questions),
+                key_points=sum(len(q.key_points) for q in questions),
                 companies=len(used_companies),
                 tags=len(tag_members),
             ),

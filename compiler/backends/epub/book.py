@@ -60,6 +60,7 @@ class QuestionView:
     title: Markup
     title_text: str
     answer: Markup
+    key_points: tuple[Markup, ...]
     formulas: tuple[tuple[str, Markup], ...]
     companies: tuple[Link, ...]
     tags: tuple[Link, ...]
@@ -345,6 +346,7 @@ def _question_view(
         title=Markup(renderer.page(to_xhtml(q.html.title_html, image_href))),
         title_text=plain_text(q.html.title_html) or q.id,
         answer=Markup(renderer.page(to_xhtml(q.html.answer_html, image_href, heading_shift=1))),
+        key_points=tuple(Markup(renderer.page(to_xhtml(p, image_href))) for p in q.html.key_points_html),
         formulas=tuple(
             (f.name, Markup(renderer.page(to_xhtml(fragment, image_href))))
             for f, fragment in zip(q.formulas, q.html.formulas_html, strict=True)

@@ -1,6 +1,7 @@
 """PDF backend: printable sheets people take to interviews (build/pdf/).
 
 - `<stem>-cheatsheet.pdf`: every question with its answer, in columns, each question kept whole;
+- `<stem>-keypoints.pdf`: every question with its key points and formulas: the night before;
 - `<stem>-formulas.pdf`: every named formula, grouped by chapter, on as few pages as possible;
 - `<stem>-drill.pdf`: the questions only, numbered as on the cheat sheet, with room to answer.
 
@@ -38,7 +39,7 @@ from compiler.parallel import map_in_processes
 from compiler.templating import TEMPLATES
 from schema.models import PdfOptions
 
-SHEETS: tuple[Sheet, ...] = ("cheatsheet", "formulas", "drill")
+SHEETS: tuple[Sheet, ...] = ("cheatsheet", "keypoints", "formulas", "drill")
 PART_VERSION = "1"  # bump when what a part's PDF depends on changes outside its HTML and drawings
 _BOX_ID = re.compile(r'\bid="(mb-[^"]+)"')
 
@@ -55,7 +56,9 @@ class Job:
 
 class PdfBackend:
     name: ClassVar[str] = "pdf"
-    description: ClassVar[str] = "printable sheets: build/pdf/<stem>-{cheatsheet,formulas,drill}.pdf"
+    description: ClassVar[str] = (
+        "printable sheets: build/pdf/<stem>-{cheatsheet,keypoints,formulas,drill}.pdf"
+    )
 
     options: ClassVar[type[PdfOptions]] = PdfOptions
     templates: ClassVar[str] = "pdf"
@@ -76,6 +79,9 @@ class PdfBackend:
         for sheet in SHEETS:
             if sheet == "formulas" and not any(c.formulas for c in views.chapters):
                 ctx.note("no named formulas in this bank: no formula sheet")
+                continue
+            if sheet == "keypoints" and not any(q.key_points for q in bank.questions):
+                ctx.note("no key points in this bank: no key-points sheet")
                 continue
             sheets[sheet] = sheet_parts(sheet, bank, views.chapters, geometry(options, sheet))
         jobs = [

@@ -18,6 +18,7 @@ from compiler.backends.pdf.fonts import css_family_list
 from compiler.backends.pdf.mathboxes import MathArt, Typesetter
 from compiler.backends.pdf.render import ASSET_SCHEME
 from compiler.cache import Cache
+from compiler.keypoints import MARK
 from compiler.markup import replace_image_sources
 from compiler.math.forms import Math, replace_math
 from compiler.model import Bank, Chapter, Question
@@ -27,10 +28,11 @@ from compiler.typefaces import mono_families, text_families
 from compiler.vocabulary import Vocabulary
 from schema.models import PdfOptions
 
-Sheet = Literal["cheatsheet", "formulas", "drill"]
+Sheet = Literal["cheatsheet", "keypoints", "formulas", "drill"]
 CHAPTER_LINK = (
     "qbank-chapter:"  # + number: a link to a chapter in another document (compiler.backends.pdf.merge)
 )
+SINGLE_DOCUMENT: tuple[Sheet, ...] = ("formulas", "keypoints")  # short sheets: one document each
 TITLE_SCALE = 1.08  # question titles are set a little larger than the answers (.qt in style.css.j2)
 
 _TAG = re.compile(r"<[^>]+>")
@@ -91,6 +93,8 @@ class QuestionView:
     title_html: str
     answer_html: str
     extra_formulas: tuple[FormulaView, ...]  # named formulas not already boxed in the answer
+    formulas: tuple[FormulaView, ...]  # every named formula (the key-points sheet shows them all)
+    key_points: tuple[str, ...]  # HTML, each cloze span in bold, math as formula boxes
     companies: tuple[str, ...]
     tags: tuple[str, ...]
     difficulty: str  # the short label (`pdf.difficulty`), or ''
@@ -168,6 +172,10 @@ def question_view(
         title_html=ts.inline_only(q.html.title_html, TITLE_SCALE),
         answer_html=answer,
         extra_formulas=extra,
+        formulas=tuple(FormulaView(f.name, ts.placeholder(Math(f.tex, True)), ref) for f in q.formulas),
+        key_points=tuple(
+            MARK.sub(r'<strong class="kp">\1</strong>', ts.inline_only(p)) for p in q.html.key_points_html
+        ),
         companies=tuple(c.name for c in q.companies),
         tags=tuple(q.tags),
         difficulty=words[f"pdf.difficulty.{q.meta.difficulty}"] if q.meta.difficulty else "",
@@ -205,8 +213,9 @@ def sheet_parts(sheet: Sheet, bank: Bank, chapters: tuple[ChapterView, ...], geo
     """The documents of one sheet. The cheat sheet and the drill sheet are one document per
     chapter: each is laid out on its own (in parallel, in bounded memory), is reused while its
     chapter is unchanged, and starts on a new page; its pages are numbered within the chapter.
-    The formula sheet is short and meant to be compact: one document."""
-    if sheet == "formulas":
+    The formula and key-points sheets are short and meant to be compact: one document each,
+    chapters running on in the columns."""
+    if sheet in SINGLE_DOCUMENT:
         return [Part(sheet, sheet_html(sheet, bank, chapters, geo), "", tuple(c.number for c in chapters))]
     parts = []
     for i, chapter in enumerate(chapters):
@@ -249,11 +258,13 @@ def sheet_html(
         chapters=chapters,
         all_chapters=every,
         first=first,
-        chapter_link=CHAPTER_LINK,
+        # one document per chapter: links between documents are pointed at pages when joined
+        chapter_link="#ch-" if sheet in SINGLE_DOCUMENT else CHAPTER_LINK,
         counts={
             "questions": len(questions),
             "chapters": len(every),
             "formulas": sum(len(c.formulas) for c in every),
+            "key_points": sum(len(q.key_points) for q in questions),
             "companies": len({name for q in questions for name in q.companies}),
         },
         updated=iso_datetime(bank.timestamp),

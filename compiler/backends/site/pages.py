@@ -188,6 +188,7 @@ class SiteBuilder:
             (f.name, Markup(math.fragment(span)))
             for f, span in zip(q.formulas, q.html.formulas_html, strict=True)
         ]
+        key_points = [Markup(inline_html(p, math)) for p in q.html.key_points_html]
         self._page(
             rel,
             "site/question.html.j2",
@@ -197,6 +198,7 @@ class SiteBuilder:
             title_html=title,
             answer_html=answer,
             formulas=formulas,
+            key_points=key_points,
             prev=prev,
             next=nxt,
             source_file=q.path.relative_to(self.bank.root).as_posix(),
@@ -209,6 +211,7 @@ class SiteBuilder:
         words = self.words
         return {
             "title": bank.title,
+            "slug": bank.config.slug,  # names what the browser keeps for this bank (practice marks)
             "description": bank.config.description,
             "author": bank.config.author,
             "language": bank.config.language,
