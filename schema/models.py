@@ -128,6 +128,9 @@ class PdfOptions(Strict):
     paper: Literal["A4", "Letter"] = "A4"
     columns: int = Field(default=3, ge=1, le=4)
     font_size_pt: float = Field(default=8.0, ge=6, le=12)
+    drill_answer_key: bool = Field(
+        default=False, description="End each chapter of the drill sheet with its key points, overleaf."
+    )
 
 
 class EpubOptions(Strict):

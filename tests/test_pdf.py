@@ -283,6 +283,23 @@ def test_letter_paper_and_column_count(tmp_path: Path, warm_out: Path) -> None:
     assert "columns: 3;" in html_text and "font-size: 9.0pt;" in html_text and "size: letter;" in html_text
 
 
+def test_the_drill_sheet_can_end_each_chapter_with_its_answer_key_overleaf(
+    tmp_path: Path, warm_out: Path
+) -> None:
+    bank = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    config = yaml.safe_load((bank / "bank.yaml").read_text(encoding="utf-8"))
+    config["outputs"]["pdf"]["drill_answer_key"] = True
+    (bank / "bank.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    run_build(bank, warm_out, only=["pdf"])
+    pages = [
+        compact(p.extract_text()) for p in pypdf.PdfReader(warm_out / "pdf" / "test-bank-drill.pdf").pages
+    ]
+    assert len(pages) == 4  # each chapter: its questions, then its answer key on a page of its own
+    assert "介绍一下softmax" in pages[0] and "答案要点" not in pages[0]
+    assert "答案要点·第1章" in pages[1] and "查全率是所有正样本中被找出来的比例" in pages[1]
+    assert "写出SGD的伪代码" in pages[2] and "答案要点·第2章" in pages[3]
+
+
 # ---- failures that must stop the build ------------------------------------------------------
 
 

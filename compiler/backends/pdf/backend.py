@@ -83,7 +83,8 @@ class PdfBackend:
             if sheet == "keypoints" and not any(q.key_points for q in bank.questions):
                 ctx.note("no key points in this bank: no key-points sheet")
                 continue
-            sheets[sheet] = sheet_parts(sheet, bank, views.chapters, geometry(options, sheet))
+            answer_key = sheet == "drill" and options.drill_answer_key
+            sheets[sheet] = sheet_parts(sheet, bank, views.chapters, geometry(options, sheet), answer_key)
         jobs = [
             Job(part, {i: views.arts[i] for i in _BOX_ID.findall(part.html)}, assets, roots)
             for parts in sheets.values()

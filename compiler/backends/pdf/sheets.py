@@ -209,7 +209,9 @@ class Part:
     chapters: tuple[int, ...]  # the numbers of the chapters it holds
 
 
-def sheet_parts(sheet: Sheet, bank: Bank, chapters: tuple[ChapterView, ...], geo: Geometry) -> list[Part]:
+def sheet_parts(
+    sheet: Sheet, bank: Bank, chapters: tuple[ChapterView, ...], geo: Geometry, answer_key: bool = False
+) -> list[Part]:
     """The documents of one sheet. The cheat sheet and the drill sheet are one document per
     chapter: each is laid out on its own (in parallel, in bounded memory), is reused while its
     chapter is unchanged, and starts on a new page; its pages are numbered within the chapter.
@@ -220,7 +222,16 @@ def sheet_parts(sheet: Sheet, bank: Bank, chapters: tuple[ChapterView, ...], geo
     parts = []
     for i, chapter in enumerate(chapters):
         label = bank.words.chapter(chapter.number)
-        html_text = sheet_html(sheet, bank, (chapter,), geo, all_chapters=chapters, first=i == 0, label=label)
+        html_text = sheet_html(
+            sheet,
+            bank,
+            (chapter,),
+            geo,
+            all_chapters=chapters,
+            first=i == 0,
+            label=label,
+            answer_key=answer_key,
+        )
         parts.append(Part(sheet, html_text, label, (chapter.number,)))
     return parts
 
@@ -234,6 +245,7 @@ def sheet_html(
     all_chapters: tuple[ChapterView, ...] | None = None,
     first: bool = True,
     label: str = "",
+    answer_key: bool = False,
 ) -> str:
     """One complete HTML document: `chapters` of the sheet; the title block (which counts
     `all_chapters`) when it is the `first`; `label` before the page numbers."""
@@ -258,6 +270,7 @@ def sheet_html(
         chapters=chapters,
         all_chapters=every,
         first=first,
+        answer_key=answer_key,
         # one document per chapter: links between documents are pointed at pages when joined
         chapter_link="#ch-" if sheet in SINGLE_DOCUMENT else CHAPTER_LINK,
         counts={
