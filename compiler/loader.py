@@ -11,10 +11,10 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from compiler.diagnostics import Diagnostics, did_you_mean
+from compiler.diagnostics import Diagnostics, Location, did_you_mean
 from compiler.keypoints import MAX_POINTS, MIN_POINTS, card_number, problems
 from compiler.model import Bank, Chapter, Question
-from compiler.sourcefile import YamlDoc, load_yaml, read_text, split_front_matter, validate
+from compiler.sourcefile import YamlDoc, child, load_yaml, read_text, scalars, split_front_matter, validate
 from compiler.timestamps import content_timestamp
 from compiler.vocabulary import available, resolve
 from schema.models import (
@@ -47,7 +47,8 @@ def load_bank(root: Path, diags: Diagnostics) -> Bank | None:
     registry = _load_model(root / "companies.yaml", CompanyRegistry, diags, "companies.yaml")
     tags = _load_model(root / "tags.yaml", TagRegistry, diags, "tags.yaml")
     companies = tuple(registry.companies) if registry else ()
-    aliases = _company_aliases(companies)
+    # A broken registry is reported once, at the registry, not as an unknown company per question.
+    aliases = _company_aliases(companies, root / "companies.yaml", diags) if registry else None
 
     chapters: list[Chapter] = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
@@ -70,6 +71,13 @@ def load_bank(root: Path, diags: Diagnostics) -> Bank | None:
     if (root / "retired.yaml").exists():
         retired = _load_model(root / "retired.yaml", RetiredIds, diags, "retired.yaml")
         _check_not_retired([q for c in chapters for q in c.questions], retired, diags)
+        for i, rid in enumerate(retired.retired if retired else []):
+            if rid in retired.retired[:i]:  # type: ignore[union-attr]
+                diags.error(
+                    _registry_location(root / "retired.yaml", ("retired", i), diags),
+                    f"'{rid}' is listed twice in retired.yaml",
+                    "list each removed id once",
+                )
     if config and resolve(config.language) is None:
         _unknown_language(root / "bank.yaml", config.language, diags)
         return None
@@ -139,24 +147,100 @@ def _check_key_points(meta: QuestionMeta, doc: YamlDoc, diags: Diagnostics) -> N
             report(at, problem.message, problem.hint)
 
 
+# What YAML's double quotes make of the TeX commands that start like its escapes (\t, \f, \b ...).
+_ESCAPES = {
+    "\t": "\\t",
+    "\f": "\\f",
+    "\b": "\\b",
+    "\x1b": "\\e",
+    "\a": "\\a",
+    "\v": "\\v",
+    "\r": "\\r",
+    "\0": "\\0",
+}
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # a newline may be a block scalar's
+
+
+def _check_formulas(meta: QuestionMeta, doc: YamlDoc, diags: Diagnostics) -> None:
+    """TeX the author did not mean: control characters YAML made of escapes, `$` delimiters."""
+    fields = [
+        (("formulas", i, key), getattr(f, key))
+        for i, f in enumerate(meta.formulas)
+        for key in ("name", "tex")
+    ]
+    fields += [(("key_points", i, "text"), p.text) for i, p in enumerate(meta.key_points)]
+    for loc, value in fields:
+        control = _CONTROL.search(value)
+        if control:
+            char = control.group(0)
+            escape = _ESCAPES.get(char)
+            seen = f"'{escape}' became U+{ord(char):04X}" if escape else f"U+{ord(char):04X}"
+            diags.error(
+                doc.location(diags, loc),
+                f"a control character in {loc[0]}[{loc[1]}].{loc[2]}: {seen}",
+                "write TeX in single quotes: double quotes turn \\t, \\f, \\b ... into control characters",
+            )
+        elif loc[2] == "tex" and "$" in value.replace("\\$", ""):
+            diags.error(
+                doc.location(diags, loc),
+                "a '$' in formulas[].tex: the TeX of a named formula is written without delimiters",
+                "remove the $ signs (write \\$ for a dollar sign)",
+            )
+
+
 def _next_point_number(meta: QuestionMeta) -> int:
     used = [card_number(i) for i in [*(p.id for p in meta.key_points), *meta.retired_key_points]]
     return max(used, default=0) + 1
 
 
-def _company_aliases(companies: tuple[Company, ...]) -> dict[str, Company]:
+def _company_aliases(companies: tuple[Company, ...], path: Path, diags: Diagnostics) -> dict[str, Company]:
+    """Every spelling (name, slug, alias; case-blind) -> its company. A spelling of two companies
+    would send questions to the wrong one, and a slug names output files: both are errors."""
     table: dict[str, Company] = {}
-    for company in companies:
-        for spelling in (company.name, company.slug, *company.aliases):
+    slugs: dict[str, Company] = {}
+    for i, company in enumerate(companies):
+        if company.slug in slugs:
+            diags.error(
+                _registry_location(path, ("companies", i, "slug"), diags),
+                f"company slug '{company.slug}' is used by '{slugs[company.slug].name}' too",
+                "give each company its own slug: it names the company's pages and files",
+            )
+        own = slugs.setdefault(company.slug, company) is company
+        for spelling in dict.fromkeys((company.name, *([company.slug] if own else []), *company.aliases)):
+            known = table.get(spelling.casefold())
+            if known is not None and known is not company:
+                diags.error(
+                    _registry_location(path, ("companies", i), diags, spelling),
+                    f"'{spelling}' names two companies: '{known.name}' and '{company.name}'",
+                    "a name or alias may belong to one company only: remove it from one of them",
+                )
+                continue
             table[spelling.casefold()] = company
     return table
+
+
+def _registry_location(
+    path: Path, loc: tuple[int | str, ...], diags: Diagnostics, text: str | None = None
+) -> Location:
+    """Where `loc` (or, inside it, the string `text`) is written in a registry file."""
+    doc = load_yaml(path.read_text(encoding="utf-8"), path, 0, Diagnostics())
+    if doc is None:
+        return diags.at(path)
+    if text is not None:
+        node = doc.node
+        for key in loc:
+            node = child(node, key)
+        for found in scalars(node):
+            if found.value == text:
+                return diags.at(path, found.start_mark.line + 1, found.start_mark.column + 1)
+    return doc.location(diags, loc)
 
 
 def _load_question(
     path: Path,
     chapter_slug: str,
     number: int,
-    aliases: dict[str, Company],
+    aliases: dict[str, Company] | None,
     tags: TagRegistry | None,
     diags: Diagnostics,
 ) -> Question | None:
@@ -197,13 +281,14 @@ def _load_question(
         return None
 
     companies = []
-    for i, name in enumerate(meta.company):
-        company = aliases.get(name.casefold())
+    known = aliases or {}
+    for i, name in enumerate(meta.company if aliases is not None else []):
+        company = known.get(name.casefold())
         if company is None:
             diags.error(
                 doc.location(diags, ("company", i)),
                 f"unknown company '{name}'",
-                did_you_mean(name, sorted({c.name for c in aliases.values()}))
+                did_you_mean(name, sorted({c.name for c in known.values()}))
                 or "add it to source/companies.yaml",
             )
         elif company not in companies:
@@ -218,6 +303,7 @@ def _load_question(
                     did_you_mean(top, tags.tags) or "the first segment must be a key of source/tags.yaml",
                 )
     _check_key_points(meta, doc, diags)
+    _check_formulas(meta, doc, diags)
     # The correction must be in the content itself, not only in the erratum that names it.
     content = "\n".join([body, *(f"{f.name}\n{f.tex}" for f in meta.formulas)])
     for i, erratum in enumerate(meta.errata):

@@ -4,6 +4,7 @@ as `compiler.pandoc` allows, cached by content; then images resolved and every f
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -56,6 +57,7 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
         title_html = strip_paragraph(sanitize(title_html))
         answer_html, q_assets = _resolve_images(answer_html, q, bank.root, locate, diags)
         answer_html = sanitize(answer_html)
+        _check_text(q, title_html, answer_html, locate, diags)
         for asset in q_assets:
             known = assets.setdefault(asset.name, asset)
             if known.path != asset.path:
@@ -176,6 +178,36 @@ def _resolve_images(
         return target.name
 
     return replace_image_sources(fragment, fix), assets
+
+
+_CODE_OR_MATH = re.compile(r"<(code|pre)\b.*?</\1>|<span class=\"math (?:inline|display)\">.*?</span>", re.S)
+_IMG_TAG = re.compile(r"<img\b[^>]*>")
+_ALT = re.compile(r'\salt="([^"]*)"')
+
+
+def _check_text(
+    q: Question, title_html: str, answer_html: str, locate: Callable[[str], Location], diags: Diagnostics
+) -> None:
+    """What pandoc accepted but the author did not mean: a `$` that opened no formula, and an
+    image nobody can read without seeing it."""
+    for fragment in (title_html, answer_html):
+        text = html.unescape(re.sub(r"<[^>]+>", "", _CODE_OR_MATH.sub("", fragment)))
+        if "$" in text:
+            at = text.index("$")
+            diags.error(
+                locate(text[at : at + 20]),
+                f"a '$' that opens no formula: '{_short(text[max(0, at - 10) : at + 20])}'",
+                "close the formula with a second $ (no space just inside it), or write \\$ for a dollar sign",
+            )
+    for tag in _IMG_TAG.findall(answer_html):
+        alt = _ALT.search(tag)
+        if alt is None or not alt.group(1).strip():
+            src = re.search(r'\ssrc="([^"]*)"', tag)
+            diags.error(
+                locate(html.unescape(src.group(1)) if src else "!["),
+                "an image without alt text",
+                "say what it shows between the brackets: ![what the figure shows](../figures/x.svg)",
+            )
 
 
 def _short(text: str) -> str:

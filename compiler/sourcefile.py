@@ -6,6 +6,7 @@ error's `loc` is mapped back to the node it came from.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,10 +62,10 @@ class YamlDoc:
         """Where the value at a Pydantic `loc` path is written (or its nearest parent)."""
         node = self.node
         for key in loc:
-            child = _child(node, key)
-            if child is None:
+            found = child(node, key)
+            if found is None:
                 break
-            node = child
+            node = found
         if node is None:
             return diags.at(self.path, self.line_offset + 1, 1)
         mark = node.start_mark
@@ -75,7 +76,7 @@ class YamlDoc:
         line, plain or in single quotes (no escapes before it); else where the value starts."""
         node = self.node
         for key in loc:
-            node = _child(node, key)
+            node = child(node, key)
         start = self.location(diags, loc)
         if not isinstance(node, yaml.ScalarNode) or node.start_mark.line != node.end_mark.line:
             return start
@@ -88,7 +89,7 @@ class YamlDoc:
         """Where the key named by the last element of `loc` is written."""
         parent = self.node
         for key in loc[:-1]:
-            parent = _child(parent, key)
+            parent = child(parent, key)
         if isinstance(parent, yaml.MappingNode):
             for k, _ in parent.value:
                 if k.value == loc[-1]:
@@ -98,7 +99,20 @@ class YamlDoc:
         return self.location(diags, loc[:-1])
 
 
-def _child(node: yaml.Node | None, key: int | str) -> yaml.Node | None:
+def scalars(node: yaml.Node | None) -> Iterator[yaml.ScalarNode]:
+    """Every scalar under `node`, in document order."""
+    if isinstance(node, yaml.ScalarNode):
+        yield node
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from scalars(key)
+            yield from scalars(value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from scalars(item)
+
+
+def child(node: yaml.Node | None, key: int | str) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if k.value == key:
@@ -122,11 +136,11 @@ def load_yaml(text: str, path: Path, line_offset: int, diags: Diagnostics) -> Ya
         line = line_offset + (mark.line + 1 if mark else 1)
         col = mark.column + 1 if mark else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        diags.error(
-            diags.at(path, line, col),
-            f"malformed YAML: {problem}",
-            "check indentation and quoting; quote values that contain ':' or start with '\\'",
-        )
+        if "escape character" in problem:  # "\sqrt" in double quotes: YAML reads \s as an escape
+            hint = "in double quotes YAML reads backslashes as escapes: write TeX in single quotes"
+        else:
+            hint = "check indentation and quoting; quote values that contain ':' or start with '\\'"
+        diags.error(diags.at(path, line, col), f"malformed YAML: {problem}", hint)
         return None
     except RecursionError:
         diags.error(diags.at(path, line_offset + 1, 1), "malformed YAML: nested too deeply")
