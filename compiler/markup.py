@@ -10,6 +10,8 @@ from collections.abc import Callable
 IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")')
 IMG_ALT = re.compile(r'<img\b[^>]*?\salt="([^"]*)"[^>]*>')
 SVG_TAG = re.compile(r"<svg\b[^>]*>")
+# An image in Markdown source, `![alt](path "title")`: (up to the path, the path, the rest)
+MARKDOWN_IMAGE = re.compile(r'(!\[[^\]]*\]\(\s*<?)([^)\s>]+)(>?(?:\s+"[^"]*")?\s*\))')
 
 
 def replace_image_sources(fragment: str, source: Callable[[str], str], attributes: str = "") -> str:

@@ -65,6 +65,9 @@ def test_question_document_content(tmp_path: Path) -> None:
     assert confusion["companies"][0]["name"] == "海康威视"  # alias resolved to the canonical name
     assert "<table>" in confusion["answer_html"]
     assert confusion["media"] == ["/api/v1/media/box.svg"]
+    # the Markdown points at the media like the HTML: no source-relative path left
+    assert "![一个方框示意图](/api/v1/media/box.svg)" in confusion["answer_markdown"]
+    assert "../figures" not in confusion["answer_markdown"]
     assert (root / "media" / "box.svg").is_file()
     # hierarchical tags are reachable at every level
     assert (root / "tags" / "optimizer.json").is_file() and (

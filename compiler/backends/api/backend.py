@@ -6,11 +6,13 @@ import json
 import re
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import unquote
 
 from pydantic import BaseModel
 
 from compiler.backends.base import BuildContext, MathForm
 from compiler.keypoints import card_number, spans
+from compiler.markup import MARKDOWN_IMAGE, replace_image_sources
 from compiler.math.forms import Math, find_math
 from compiler.model import Bank, Question
 from compiler.timestamps import iso_datetime
@@ -69,7 +71,7 @@ class ApiBackend:
                 number=q.number,
                 title=q.title,
                 title_html=q.html.title_html,
-                answer_markdown=q.answer,
+                answer_markdown=_media_markdown(q, base),
                 answer_html=_media_urls(q.html.answer_html, base),
                 formulas=[
                     api.FormulaOut(name=f.name, tex=f.tex, mathml=mathml[Math(f.tex, True)])
@@ -181,7 +183,22 @@ class ApiBackend:
 
 def _media_urls(fragment: str, base: str) -> str:
     """Images refer to asset names in the model; on the web they live under media/."""
-    return re.sub(r'(<img\b[^>]*?\ssrc=")([^"/]+)(")', rf"\g<1>{base}/media/\g<2>\g<3>", fragment)
+    return replace_image_sources(fragment, lambda name: f"{base}/media/{name}")
+
+
+def _media_markdown(q: Question, base: str) -> str:
+    """The answer's Markdown with its images pointing at media/ like the HTML: a consumer that
+    renders `answer_markdown` has no source folder to resolve `../figures/x.svg` against."""
+    media = {asset.path: f"{base}/media/{asset.name}" for asset in q.assets}
+
+    def fix(m: re.Match[str]) -> str:
+        try:
+            target = (q.path.parent / unquote(m.group(2))).resolve()
+        except (OSError, ValueError):
+            return m.group(0)
+        return m.group(1) + media[target] + m.group(3) if target in media else m.group(0)
+
+    return MARKDOWN_IMAGE.sub(fix, q.answer)
 
 
 def openapi(bank: Bank, base: str) -> dict[str, object]:
