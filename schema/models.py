@@ -27,6 +27,11 @@ class Strict(BaseModel):
 class Formula(Strict):
     """A key formula of an answer: shown boxed, and drilled as its own Anki card."""
 
+    id: NonEmpty | None = Field(
+        default=None,
+        description="Stable identity of its Anki card; without one the name is. Before renaming a "
+        "formula whose card users study, set id to its current name: the card keeps its history.",
+    )
     name: NonEmpty = Field(description="What the formula is, e.g. 'Adam update rule'.")
     tex: NonEmpty = Field(description="Plain TeX, without $ delimiters.")
 

@@ -397,6 +397,34 @@ def test_renamed_formula_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert any('"Id:confusion-matrix/查准率"' in n for n in notes), notes
 
 
+def test_a_formula_renamed_with_its_old_name_as_id_keeps_its_card_and_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bank = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    col_path = tmp_path / "collection.anki2"
+    import_apkg(col_path, build_apkg(bank, tmp_path / "out"))
+    with open_collection(col_path) as col:
+        (cid,) = col.find_cards('"Id:confusion-matrix/查准率"')
+        card = col.get_card(cid)
+        card.start_timer()
+        col.sched.answerCard(card, 3)
+        revlog = revlog_count(col)
+    path = bank / "01-basics" / "02-confusion.md"
+    path.write_text(
+        path.read_text("utf-8").replace("  - name: 查准率", "  - id: 查准率\n    name: 精确率（查准率）"),
+        "utf-8",
+    )
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000600")
+    result = run_build(bank, tmp_path / "out", only=["anki"])
+    assert not any("left the deck" in n for n in result.notes), result.notes
+    log = import_apkg(col_path, result.written["anki"][0])
+    assert not log.new and not log.conflicting
+    with open_collection(col_path) as col:
+        card = col.get_card(cid)
+        assert card.reps == 1 and revlog_count(col) == revlog
+        assert col.get_note(card.nid)["Name"] == "精确率（查准率）"  # the same note, renamed
+
+
 def test_names_ids_and_tags_are_safe_for_anki() -> None:
     assert deck_component("A::B  C") == "A:B C"
     assert tag_component("Tencent YouTu") == "Tencent_YouTu"

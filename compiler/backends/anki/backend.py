@@ -103,12 +103,13 @@ class DeckNames:
 
 
 def formula_keys(formulas: list[Formula]) -> list[str]:
-    """What identifies each formula of a question: its name (reordering formulas keeps every
-    card's history). A name used twice in one question gets `#2`, `#3` ... in order."""
+    """What identifies each formula of a question: its `id`, else its name (reordering formulas
+    keeps every card's history; an `id` lets the name change). A key used twice in one question
+    gets `#2`, `#3` ... in order."""
     seen: dict[str, int] = {}
     keys = []
     for formula in formulas:
-        name = " ".join(formula.name.split())
+        name = " ".join((formula.id or formula.name).split())
         seen[name] = seen.get(name, 0) + 1
         keys.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
     return keys
@@ -309,6 +310,7 @@ class AnkiBackend:
             search = " or ".join(f'"Id:{i}"' for i in gone)
             ctx.note(f"{len(gone)} formula card(s) left the deck since the last build: {', '.join(gone)}")
             ctx.note(f"Anki keeps their notes; find them with the search: {search}")
+            ctx.note("a renamed formula keeps its card when its `id` is its old name (docs/authoring.md)")
         for qid, points in before.get(POINTS_MODEL_ID, {}).items():
             left = sorted(cloze_numbers(points) - cloze_numbers(now.get(POINTS_MODEL_ID, {}).get(qid, "")))
             if left:
