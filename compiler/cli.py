@@ -90,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if result.failed:
         print(f"failed backends: {', '.join(result.failed)}", file=sys.stderr)
-    else:
+    elif result.diags.errors:
         print("nothing was written: fix the errors above", file=sys.stderr)
+    else:
+        print("--strict: the warnings above count as errors", file=sys.stderr)
     return 1
 
 

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from compiler.diagnostics import Diagnostics, Location, did_you_mean
 from compiler.keypoints import MAX_POINTS, MIN_POINTS, card_number, problems
@@ -22,6 +22,9 @@ from schema.models import (
     ChapterMeta,
     Company,
     CompanyRegistry,
+    Formula,
+    NotationRule,
+    NotationRules,
     QuestionMeta,
     RetiredIds,
     TagRegistry,
@@ -78,6 +81,7 @@ def load_bank(root: Path, diags: Diagnostics) -> Bank | None:
                     f"'{rid}' is listed twice in retired.yaml",
                     "list each removed id once",
                 )
+    notation = _load_notation(root / "notation.yaml", diags)
     if config and resolve(config.language) is None:
         _unknown_language(root / "bank.yaml", config.language, diags)
         return None
@@ -90,6 +94,7 @@ def load_bank(root: Path, diags: Diagnostics) -> Bank | None:
         companies=companies,
         tags=dict(tags.tags),
         timestamp=content_timestamp(root),
+        notation=notation,
     )
 
 
@@ -107,6 +112,26 @@ def _load_model(path: Path, model: type[M], diags: Diagnostics, what: str) -> M 
     return result if isinstance(result, model) else None
 
 
+def _load_notation(path: Path, diags: Diagnostics) -> tuple[NotationRule, ...]:
+    """The notation rules (optional file), each pattern a valid regular expression."""
+    if not path.exists():
+        return ()
+    rules = _load_model(path, NotationRules, diags, "notation.yaml")
+    good = []
+    for i, rule in enumerate(rules.rules if rules else []):
+        try:
+            re.compile(rule.pattern)
+        except re.error as exc:
+            diags.error(
+                _registry_location(path, ("rules", i, "pattern"), diags),
+                f"not a regular expression: {exc}",
+                "write the pattern in single quotes, where a backslash is itself",
+            )
+            continue
+        good.append(rule)
+    return tuple(good)
+
+
 def _unknown_language(path: Path, language: str, diags: Diagnostics) -> None:
     """No catalog for the bank's language: at its line in bank.yaml, with the ones there are."""
     text = path.read_text(encoding="utf-8", errors="replace")
@@ -117,6 +142,31 @@ def _unknown_language(path: Path, language: str, diags: Diagnostics) -> None:
         diags.at(path, line, col),
         f"no vocabulary for language '{language}'",
         f"languages: {', '.join(available())} (a new language is one file in compiler/vocabulary/)",
+    )
+
+
+def _stand_in_meta(data: object, path: Path) -> QuestionMeta:
+    """The parts of broken front matter that validate on their own (its formulas, for the math
+    checks), the rest left empty: enough to render and check the body."""
+    fields = data if isinstance(data, dict) else {}
+    listed = fields.get("formulas")
+    formulas = []
+    for item in listed if isinstance(listed, list) else []:
+        try:
+            formulas.append(Formula.model_validate(item))
+        except ValidationError:
+            continue
+    qid = fields.get("id")
+    return QuestionMeta.model_construct(
+        id=qid if isinstance(qid, str) and qid else path.stem,
+        tags=[],
+        company=[],
+        formulas=formulas,
+        key_points=[],
+        retired_key_points=[],
+        difficulty=None,
+        source=None,
+        errata=[],
     )
 
 
@@ -277,8 +327,13 @@ def _load_question(
     meta = validate(QuestionMeta, doc, diags, "front matter") if doc else None
     title, answer, title_line = _split_body(body, body_line, path, diags)
     _check_raw_html(text, path, diags)
-    if not isinstance(meta, QuestionMeta) or doc is None or title is None:
+    if doc is None or title is None:
         return None
+    if not isinstance(meta, QuestionMeta):
+        # The front matter has errors (reported): the body is still checked in the same run, under
+        # a stand-in for the metadata, and the bank is never built from it.
+        meta = _stand_in_meta(doc.data, path)
+        aliases, tags = None, None
 
     companies = []
     known = aliases or {}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from compiler.math.forms import Math
 from compiler.vocabulary import Vocabulary, vocabulary
-from schema.models import BankConfig, Company, Formula, KeyPoint, QuestionMeta
+from schema.models import BankConfig, Company, Formula, KeyPoint, NotationRule, QuestionMeta
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,8 @@ class Bank:
     filter_label: str = ""  # human description of a filter, '' for the whole bank
     variant: str = ""  # file-name suffix of a filter, '' for the whole bank
     assets: dict[str, Asset] = field(default_factory=dict)
+    # symbols that clash with docs/notation.md (source/notation.yaml), checked in phase one
+    notation: tuple[NotationRule, ...] = ()
     # every formula as MathML, when a backend that draws MathML is about to run (phase one)
     mathml: dict[Math, str] = field(default_factory=dict)
 

@@ -199,8 +199,7 @@ def validate(model: type[BaseModel], doc: YamlDoc, diags: Diagnostics, what: str
                     f"missing required key '{loc[-1]}' in {what}",
                 )
             else:
-                where = ".".join(str(p) for p in loc) or what
-                diags.error(doc.location(diags, loc), f"{where}: {_message(err)}", _hint(err))
+                diags.error(doc.location(diags, loc), f"{_where(loc) or what}: {_message(err)}", _hint(err))
         return None
 
 
@@ -222,12 +221,47 @@ def _is_point_id(err: Any) -> bool:
     return err["type"] == "string_pattern_mismatch" and "key_points" in " ".join(map(str, err["loc"]))
 
 
+def _where(loc: tuple[int | str, ...]) -> str:
+    """A place in the YAML as an author reads it: `tags[1]`, `formulas[2].tex`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+        elif part == "[key]":
+            out += " (a key)"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+_TYPE_WORDS = {
+    "string_type": "a text",
+    "list_type": "a list",
+    "dict_type": "a mapping of keys to values",
+    "bool_type": "true or false",
+    "int_type": "a whole number",
+    "float_type": "a number",
+}
+
+
 def _message(err: Any) -> str:
     msg = str(err["msg"])
+    kind = err["type"]
+    value = err.get("input")
     if _is_point_id(err):
-        return f"'{err['input']}' is not a key point id"
-    if err["type"] == "string_pattern_mismatch":
-        return f"'{err['input']}' is not a valid slug"
+        return f"'{value}' is not a key point id"
+    if kind == "string_pattern_mismatch":
+        return f"'{value}' is not a valid slug"
+    if kind == "literal_error":
+        expected = str(err.get("ctx", {}).get("expected", "")).replace("'", "")
+        return f"'{value}' is not one of {expected}"
+    if kind == "too_short":
+        return "is empty: give at least one"
+    if kind == "string_too_short":
+        return "is empty"
+    if kind in _TYPE_WORDS:
+        given = type(value).__name__ if value is not None else "empty"
+        return f"should be {_TYPE_WORDS[kind]}, not {given}"
     return msg[0].lower() + msg[1:] if msg else msg
 
 

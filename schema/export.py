@@ -8,7 +8,15 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from schema.api import API_DOCUMENTS
-from schema.models import BankConfig, ChapterMeta, CompanyRegistry, QuestionMeta, RetiredIds, TagRegistry
+from schema.models import (
+    BankConfig,
+    ChapterMeta,
+    CompanyRegistry,
+    NotationRules,
+    QuestionMeta,
+    RetiredIds,
+    TagRegistry,
+)
 
 SCHEMA_DIR = Path(__file__).parent
 SOURCE_DOCUMENTS: dict[str, type[BaseModel]] = {
@@ -18,6 +26,7 @@ SOURCE_DOCUMENTS: dict[str, type[BaseModel]] = {
     "companies": CompanyRegistry,
     "tags": TagRegistry,
     "retired": RetiredIds,
+    "notation": NotationRules,
 }
 
 

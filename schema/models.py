@@ -107,6 +107,17 @@ class RetiredIds(Strict):
     retired: list[Slug] = Field(default_factory=list)
 
 
+class NotationRule(Strict):
+    pattern: NonEmpty = Field(description="A regular expression over a formula's TeX.")
+    message: NonEmpty = Field(description="What is wrong, and the symbol to use (docs/notation.md).")
+
+
+class NotationRules(Strict):
+    """`notation.yaml` (optional): symbols that clash with docs/notation.md, flagged by `check`."""
+
+    rules: list[NotationRule] = Field(default_factory=list)
+
+
 class TagRegistry(Strict):
     """`tags.yaml`: the topic taxonomy, first tag segment -> description."""
 
