@@ -83,6 +83,13 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
                 problem = _tex_problem(math.tex, cache)
                 if problem:
                     diags.error(locate(math.tex), f"{problem}: {_short(math.tex)}", _math_hint(problem))
+                for rule in bank.notation:
+                    if re.search(rule.pattern, math.tex):
+                        diags.warning(
+                            locate(math.tex),
+                            f"notation: {rule.message}: {_short(math.tex)}",
+                            "docs/notation.md gives one symbol per concept (rules: source/notation.yaml)",
+                        )
         rendered[q.id] = replace(
             q, assets=tuple(q_assets), rendered=Rendered(title_html, answer_html, formulas, points)
         )

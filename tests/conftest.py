@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -10,7 +11,10 @@ from pathlib import Path
 import pytest
 
 from compiler.build import BuildResult, build
+from compiler.diagnostics import Diagnostics
 from compiler.filters import Filter
+from compiler.loader import load_bank
+from compiler.model import Bank
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_BANK = ROOT / "tests" / "fixtures" / "bank"
@@ -73,3 +77,11 @@ def real_bank_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("real-build")
     run_build_at_fixed_time(REAL_BANK, out)
     return out
+
+
+@functools.cache
+def load_real_bank() -> Bank:
+    """The real bank as read (not rendered): its chapters and questions, to compare outputs with."""
+    loaded = load_bank(REAL_BANK, Diagnostics())
+    assert loaded is not None
+    return loaded

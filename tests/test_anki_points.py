@@ -6,13 +6,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import anki.collection  # noqa: F401  # first: importing anki.cards first is a circular import
+import anki.collection  # first: importing anki.cards first is a circular import
 import pytest
 from anki.collection import Collection
 
 from compiler.backends.anki.notetypes import POINTS_MODEL_ID
 from tests.conftest import FIXTURE_BANK, REAL_BANK, copy_bank, run_build
-from tests.test_anki import assert_no_forked_notetype, build_apkg, import_apkg, open_collection, revlog_count
+from tests.test_anki import (
+    POINTS_MODEL_NAME,
+    assert_no_forked_notetype,
+    build_apkg,
+    import_apkg,
+    open_collection,
+    revlog_count,
+)
 
 SGD = "02-models/01-sgd.md"
 # The fixture's SGD question with its points reordered, k1 edited and k3 added.
@@ -125,6 +132,7 @@ def test_the_published_deck_takes_the_new_build_without_losing_anything(
     cards and updates every note in place, with no conflicting notetype and the history intact."""
     col_path = tmp_path / "collection.anki2"
     first = import_apkg(col_path, PUBLISHED_DECK)
+    published = {n["Id"] for n in notes_of(col_path)}
     assert len(first.new) == 173 and not first.conflicting
     with open_collection(col_path) as col:
         deck = col.decks.id_for_name("CV 方向面试题")
@@ -142,11 +150,19 @@ def test_the_published_deck_takes_the_new_build_without_losing_anything(
     (apkg,) = run_build(REAL_BANK, tmp_path / "out", only=["anki"]).written["anki"]
     log = import_apkg(col_path, apkg)
     assert not log.conflicting
-    assert len(log.new) == 62  # one key-point note per question, nothing else new
-    assert len(log.updated) == 173  # every question and formula note updated in place
+    assert len(log.updated) == 173  # every question and formula note users have, updated in place
     with open_collection(col_path) as col:
-        assert col.note_count() == notes + 62
+        ids = {col.get_note(n)["Id"] for n in col.find_notes("")}
+        assert published <= ids  # nothing lost
+        # new: a key-point note per seed question, and the notes of the questions added since
+        assert col.note_count() == notes + len(log.new)
+        assert len([n for n in col.find_notes(f'"note:{POINTS_MODEL_NAME}"')]) >= 62 + 24
         assert revlog_count(col) == revlog
         assert set(col.find_cards("rated:1")) == reviewed
         assert all(col.get_card(cid).reps == 1 for cid in reviewed)
         assert_no_forked_notetype(col)
+
+
+def notes_of(col_path: Path) -> list[anki.notes.Note]:
+    with open_collection(col_path) as col:
+        return [col.get_note(n) for n in col.find_notes("")]
