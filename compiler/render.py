@@ -5,6 +5,7 @@ as `compiler.pandoc` allows, cached by content; then images resolved and every f
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -12,7 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from compiler.cache import Cache, key
-from compiler.diagnostics import Diagnostics, Location
+from compiler.diagnostics import Diagnostics, Location, did_you_mean
 from compiler.markup import replace_image_sources
 from compiler.math.forms import find_math, math_span, tex_problem
 from compiler.model import Asset, Bank, Chapter, Question, Rendered
@@ -179,7 +180,7 @@ def _resolve_images(
             )
             return ""
         if not target.is_file():
-            diags.error(locate(src), f"image '{_short(src)}' does not exist", "check the path and file name")
+            diags.error(locate(src), f"image '{_short(src)}' does not exist", _image_hint(target, q, root))
             return ""
         assets.append(Asset(target.name, target))
         return target.name
@@ -187,6 +188,7 @@ def _resolve_images(
     return replace_image_sources(fragment, fix), assets
 
 
+IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp")
 _CODE_OR_MATH = re.compile(r"<(code|pre)\b.*?</\1>|<span class=\"math (?:inline|display)\">.*?</span>", re.S)
 _IMG_TAG = re.compile(r"<img\b[^>]*>")
 _ALT = re.compile(r'\salt="([^"]*)"')
@@ -215,6 +217,19 @@ def _check_text(
                 "an image without alt text",
                 "say what it shows between the brackets: ![what the figure shows](../figures/x.svg)",
             )
+
+
+def _image_hint(target: Path, q: Question, root: Path) -> str:
+    """The path that would work: the same file elsewhere in the bank, or a name close to it."""
+    images = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    same = [p for p in images if p.name == target.name]
+    if same:
+        where = os.path.relpath(same[0], q.path.parent)
+        return f"the file is at '{where}' (paths are relative to the question file)"
+    close = did_you_mean(target.name, [p.name for p in images])
+    if close:
+        return close + " (paths are relative to the question file)"
+    return "check the path and file name: paths are relative to the question file"
 
 
 def _short(text: str) -> str:
