@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 from compiler.cache import Cache, key
 from compiler.diagnostics import Diagnostics, Location, did_you_mean
 from compiler.markup import replace_image_sources
-from compiler.math.forms import find_math, math_span, tex_problem
+from compiler.math.forms import CJK, find_math, math_span, tex_problem
 from compiler.model import Asset, Bank, Chapter, Question, Rendered
 from compiler.pandoc import in_batches, pandoc_version, run_pandoc, split_fragments, strip_paragraph
 from compiler.sanitize import sanitize
@@ -82,7 +82,16 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
         for fragment in (title_html, answer_html, *formulas, *points):
             for math in find_math(fragment):
                 problem = _tex_problem(math.tex, cache)
-                if problem:
+                cjk = CJK.search(math.tex)
+                if cjk:  # say which characters, and point at them, however long the formula
+                    run = re.match(f"(?:{CJK.pattern}|\\s)+", math.tex[cjk.start() :])
+                    chars = (run.group(0) if run else cjk.group(0)).strip()
+                    diags.error(
+                        _locate_within(locate, math.tex, cjk.start()),
+                        f"Chinese characters '{chars}' inside math cannot be drawn by math fonts",
+                        _math_hint(problem or "Chinese"),
+                    )
+                elif problem:
                     diags.error(locate(math.tex), f"{problem}: {_short(math.tex)}", _math_hint(problem))
                 for rule in bank.notation:
                     if re.search(rule.pattern, math.tex):
@@ -217,6 +226,17 @@ def _check_text(
                 "an image without alt text",
                 "say what it shows between the brackets: ![what the figure shows](../figures/x.svg)",
             )
+
+
+def _locate_within(locate: Callable[[str], Location], tex: str, index: int) -> Location:
+    """Where character `index` of a formula is written, from where the formula starts."""
+    stripped = tex.lstrip()
+    index -= len(tex) - len(stripped)
+    start = locate(stripped)
+    before = stripped[: max(index, 0)]
+    if "\n" not in before:
+        return Location(start.path, start.line, start.col + len(before)) if start.col else start
+    return Location(start.path, start.line + before.count("\n"), len(before) - before.rfind("\n"))
 
 
 def _image_hint(target: Path, q: Question, root: Path) -> str:
