@@ -33,6 +33,10 @@ CHAPTER_LINK = (
     "qbank-chapter:"  # + number: a link to a chapter in another document (compiler.backends.pdf.merge)
 )
 SINGLE_DOCUMENT: tuple[Sheet, ...] = ("formulas", "keypoints")  # short sheets: one document each
+# An answer longer than this (`answer_chars`: TeX and code included) may not fit a column: it is
+# allowed to break where it falls. Kept whole, such a box is pushed to the next page and WeasyPrint
+# leaves the rest of the page empty (seen on the first page of the real bank's cheat sheet).
+LONG_ANSWER_CHARS = 1100
 TITLE_SCALE = 1.08  # question titles are set a little larger than the answers (.qt in style.css.j2)
 
 _TAG = re.compile(r"<[^>]+>")
@@ -99,6 +103,7 @@ class QuestionView:
     tags: tuple[str, ...]
     difficulty: str  # the short label (`pdf.difficulty`), or ''
     answer_lines: int  # ruled lines the drill sheet leaves for the answer
+    long: bool  # longer than a column: it may break (kept whole, it would leave a page empty)
 
 
 @dataclass(frozen=True)
@@ -149,11 +154,14 @@ def _answer_html(q: Question, ts: Typesetter, assets: Iterable[str]) -> tuple[st
     return replace_image_sources(fragment, image), tuple(boxed)
 
 
+def answer_chars(q: Question) -> int:
+    """The length of an answer's text, markup and spaces left out."""
+    return len("".join(_TAG.sub("", q.html.answer_html).split()))
+
+
 def answer_lines(q: Question) -> int:
     """Room to answer on the drill sheet: more for questions whose answers are longer."""
-    text = _TAG.sub("", q.html.answer_html)
-    chars = len("".join(text.split()))
-    return max(3, min(12, round(chars / 90)))
+    return max(3, min(12, round(answer_chars(q) / 90)))
 
 
 def question_view(
@@ -180,6 +188,7 @@ def question_view(
         tags=tuple(q.tags),
         difficulty=words[f"pdf.difficulty.{q.meta.difficulty}"] if q.meta.difficulty else "",
         answer_lines=answer_lines(q),
+        long=answer_chars(q) > LONG_ANSWER_CHARS,
     )
 
 
