@@ -150,6 +150,10 @@ def question_tags(q: Question, chapter: Chapter) -> list[str]:
     return sorted(set(tags))
 
 
+def company_badges(q: Question) -> str:
+    return "".join(f'<span class="qb-badge qb-company">{html.escape(c.name)}</span>' for c in q.companies)
+
+
 def difficulty_badge(q: Question, words: Vocabulary) -> str:
     level = q.meta.difficulty
     if not level:
@@ -223,15 +227,12 @@ class AnkiBackend:
         formulas = "".join(
             formula_block(f.name, span) for f, span in zip(q.formulas, q.html.formulas_html, strict=True)
         )
-        companies = "".join(
-            f'<span class="qb-badge qb-company">{html.escape(c.name)}</span>' for c in q.companies
-        )
         fields = [
             q.id,
             anki_html(q.html.title_html),
             anki_html(q.html.answer_html),
             formulas,
-            companies,
+            company_badges(q),
             difficulty_badge(q, words),
             html.escape(chapter_label(chapter)),
             html.escape(q.meta.source or ""),
@@ -248,15 +249,12 @@ class AnkiBackend:
     def _points_note(
         model: genanki.Model, q: Question, chapter: Chapter, namespace: str, due: int
     ) -> genanki.Note:
-        companies = "".join(
-            f'<span class="qb-badge qb-company">{html.escape(c.name)}</span>' for c in q.companies
-        )
         fields = [
             q.id,
             anki_html(q.html.title_html),
             points_cloze(q),
             anki_html(q.html.answer_html),
-            companies,
+            company_badges(q),
             html.escape(chapter_label(chapter)),
         ]
         return genanki.Note(

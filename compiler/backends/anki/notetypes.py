@@ -115,35 +115,43 @@ def _template(spec: TemplateSpec, words: Vocabulary) -> dict[str, object]:
     }
 
 
-def qa_model(words: Vocabulary) -> genanki.Model:
+def _model(
+    model_id: int,
+    name: str,
+    fields: tuple[FieldSpec, ...],
+    template: TemplateSpec,
+    sort_field: int,
+    words: Vocabulary,
+    kind: int = genanki.Model.FRONT_BACK,
+) -> genanki.Model:
     return genanki.Model(
-        QA_MODEL_ID,
-        words["anki.notetype_qa"],
-        fields=_fields(QA_FIELDS),
-        templates=[_template(QA_TEMPLATE, words)],
+        model_id,
+        words[name],
+        fields=_fields(fields),
+        templates=[_template(template, words)],
         css=template_text(CSS_FILE),
-        sort_field_index=QA_SORT_FIELD,
+        model_type=kind,
+        sort_field_index=sort_field,
     )
 
 
+def qa_model(words: Vocabulary) -> genanki.Model:
+    return _model(QA_MODEL_ID, "anki.notetype_qa", QA_FIELDS, QA_TEMPLATE, QA_SORT_FIELD, words)
+
+
 def formula_model(words: Vocabulary) -> genanki.Model:
-    return genanki.Model(
-        FORMULA_MODEL_ID,
-        words["anki.notetype_formula"],
-        fields=_fields(FORMULA_FIELDS),
-        templates=[_template(FORMULA_TEMPLATE, words)],
-        css=template_text(CSS_FILE),
-        sort_field_index=FORMULA_SORT_FIELD,
+    return _model(
+        FORMULA_MODEL_ID, "anki.notetype_formula", FORMULA_FIELDS, FORMULA_TEMPLATE, FORMULA_SORT_FIELD, words
     )
 
 
 def points_model(words: Vocabulary) -> genanki.Model:
-    return genanki.Model(
+    return _model(
         POINTS_MODEL_ID,
-        words["anki.notetype_points"],
-        fields=_fields(POINTS_FIELDS),
-        templates=[_template(POINTS_TEMPLATE, words)],
-        css=template_text(CSS_FILE),
-        model_type=genanki.Model.CLOZE,
-        sort_field_index=POINTS_SORT_FIELD,
+        "anki.notetype_points",
+        POINTS_FIELDS,
+        POINTS_TEMPLATE,
+        POINTS_SORT_FIELD,
+        words,
+        genanki.Model.CLOZE,
     )
