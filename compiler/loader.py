@@ -74,8 +74,9 @@ def load_bank(root: Path, diags: Diagnostics) -> Bank | None:
     if (root / "retired.yaml").exists():
         retired = _load_model(root / "retired.yaml", RetiredIds, diags, "retired.yaml")
         _check_not_retired([q for c in chapters for q in c.questions], retired, diags)
-        for i, rid in enumerate(retired.retired if retired else []):
-            if rid in retired.retired[:i]:  # type: ignore[union-attr]
+        listed = retired.retired if retired else []
+        for i, rid in enumerate(listed):
+            if rid in listed[:i]:
                 diags.error(
                     _registry_location(root / "retired.yaml", ("retired", i), diags),
                     f"'{rid}' is listed twice in retired.yaml",

@@ -7,6 +7,8 @@ import html
 import re
 from collections.abc import Callable
 
+TAG = re.compile(r"<[^>]+>")
+IMG_TAG = re.compile(r"<img\b[^>]*>")
 IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")')
 IMG_ALT = re.compile(r'<img\b[^>]*?\salt="([^"]*)"[^>]*>')
 SVG_TAG = re.compile(r"<svg\b[^>]*>")

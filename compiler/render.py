@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from compiler.cache import Cache, key
 from compiler.diagnostics import Diagnostics, Location, did_you_mean
-from compiler.markup import replace_image_sources
+from compiler.markup import IMG_ALT, IMG_SRC, IMG_TAG, TAG, replace_image_sources
 from compiler.math.forms import CJK, find_math, math_span, tex_problem
 from compiler.model import Asset, Bank, Chapter, Question, Rendered
 from compiler.pandoc import in_batches, pandoc_version, run_pandoc, split_fragments, strip_paragraph
@@ -199,8 +199,6 @@ def _resolve_images(
 
 IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp")
 _CODE_OR_MATH = re.compile(r"<(code|pre)\b.*?</\1>|<span class=\"math (?:inline|display)\">.*?</span>", re.S)
-_IMG_TAG = re.compile(r"<img\b[^>]*>")
-_ALT = re.compile(r'\salt="([^"]*)"')
 
 
 def _check_text(
@@ -209,7 +207,7 @@ def _check_text(
     """What pandoc accepted but the author did not mean: a `$` that opened no formula, and an
     image nobody can read without seeing it."""
     for fragment in (title_html, answer_html):
-        text = html.unescape(re.sub(r"<[^>]+>", "", _CODE_OR_MATH.sub("", fragment)))
+        text = html.unescape(TAG.sub("", _CODE_OR_MATH.sub("", fragment)))
         if "$" in text:
             at = text.index("$")
             diags.error(
@@ -217,12 +215,12 @@ def _check_text(
                 f"a '$' that opens no formula: '{_short(text[max(0, at - 10) : at + 20])}'",
                 "close the formula with a second $ (no space just inside it), or write \\$ for a dollar sign",
             )
-    for tag in _IMG_TAG.findall(answer_html):
-        alt = _ALT.search(tag)
+    for tag in IMG_TAG.findall(answer_html):
+        alt = IMG_ALT.search(tag)
         if alt is None or not alt.group(1).strip():
-            src = re.search(r'\ssrc="([^"]*)"', tag)
+            src = IMG_SRC.search(tag)
             diags.error(
-                locate(html.unescape(src.group(1)) if src else "!["),
+                locate(html.unescape(src.group(2)) if src else "!["),
                 "an image without alt text",
                 "say what it shows between the brackets: ![what the figure shows](../figures/x.svg)",
             )

@@ -8,7 +8,6 @@ A value may be a table `{one: ..., other: ...}` for words that change with a cou
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -64,13 +63,6 @@ class Vocabulary:
 
     def difficulty(self, level: str | None) -> str:
         return self[f"common.difficulty.{level}"] if level else ""
-
-    def section(self, prefix: str) -> dict[str, Any]:
-        """Every word under `prefix.` (for a script that looks words up by key)."""
-        return {k.removeprefix(prefix + "."): v for k, v in self.words.items() if k.startswith(prefix + ".")}
-
-    def section_json(self, prefix: str) -> str:
-        return json.dumps(self.section(prefix), ensure_ascii=False, sort_keys=True)
 
 
 def available() -> list[str]:

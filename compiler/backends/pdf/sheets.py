@@ -9,7 +9,6 @@ display math are boxed after the answer, so every key formula is boxed exactly o
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -19,7 +18,7 @@ from compiler.backends.pdf.mathboxes import MathArt, Typesetter
 from compiler.backends.pdf.render import ASSET_SCHEME
 from compiler.cache import Cache
 from compiler.keypoints import MARK
-from compiler.markup import replace_image_sources
+from compiler.markup import TAG, replace_image_sources
 from compiler.math.forms import Math, replace_math
 from compiler.model import Bank, Chapter, Question
 from compiler.templating import render
@@ -38,8 +37,6 @@ SINGLE_DOCUMENT: tuple[Sheet, ...] = ("formulas", "keypoints")  # short sheets: 
 # leaves the rest of the page empty (seen on the first page of the real bank's cheat sheet).
 LONG_ANSWER_CHARS = 1100
 TITLE_SCALE = 1.08  # question titles are set a little larger than the answers (.qt in style.css.j2)
-
-_TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -156,7 +153,7 @@ def _answer_html(q: Question, ts: Typesetter, assets: Iterable[str]) -> tuple[st
 
 def answer_chars(q: Question) -> int:
     """The length of an answer's text, markup and spaces left out."""
-    return len("".join(_TAG.sub("", q.html.answer_html).split()))
+    return len("".join(TAG.sub("", q.html.answer_html).split()))
 
 
 def answer_lines(q: Question) -> int:
