@@ -74,7 +74,7 @@ def build(
     if unknown:
         return BuildResult(None, diags)
     out.mkdir(parents=True, exist_ok=True)
-    with _lock(out, progress):
+    with lock(out, progress):
         _sweep_temporaries(out)
         cache = Cache(out / ".cache")
         bank = compile_bank(source, diags, cache, progress)
@@ -157,6 +157,7 @@ def run_backend(name: str, bank: Bank, out: Path, removed: tuple[str, ...] = ())
     ctx = BuildContext(
         out_root=out,
         name=name,
+        variant=bank.variant,
         cache=cache,
         options=backend_options(bank, name),
         removed_ids=removed,
@@ -225,7 +226,7 @@ def _worker(name: str, bank: Bank, out: Path, removed: tuple[str, ...], sender: 
 
 
 @contextmanager
-def _lock(out: Path, progress: Progress) -> Iterator[None]:
+def lock(out: Path, progress: Progress) -> Iterator[None]:
     """One build at a time per output folder: a second one waits instead of interleaving."""
     with open(out / ".lock", "a+") as handle:
         try:

@@ -12,6 +12,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from compiler.diagnostics import Diagnostics, Location, did_you_mean
+from compiler.identities import formula_keys
 from compiler.keypoints import MAX_POINTS, MIN_POINTS, card_number, problems
 from compiler.model import Bank, Chapter, Question
 from compiler.sourcefile import YamlDoc, child, load_yaml, read_text, scalars, split_front_matter, validate
@@ -165,6 +166,7 @@ def _stand_in_meta(data: object, path: Path) -> QuestionMeta:
         formulas=formulas,
         key_points=[],
         retired_key_points=[],
+        retired_formulas=[],
         difficulty=None,
         source=None,
         errata=[],
@@ -220,6 +222,14 @@ def _check_formulas(meta: QuestionMeta, doc: YamlDoc, diags: Diagnostics) -> Non
         for key in ("name", "tex")
     ]
     fields += [(("key_points", i, "text"), p.text) for i, p in enumerate(meta.key_points)]
+    for i, key in enumerate(formula_keys(meta.formulas)):
+        if key in meta.retired_formulas:
+            diags.error(
+                doc.location(diags, ("formulas", i)),
+                f"formula '{key}' is listed in retired_formulas",
+                "a retired formula's card is never made again: give this formula another name, or "
+                "remove it from retired_formulas to bring the old card back",
+            )
     for loc, value in fields:
         control = _CONTROL.search(value)
         if control:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from compiler.backends.base import output_folder
 from compiler.build import BuildResult, build
 from compiler.diagnostics import Diagnostic
 from compiler.filters import Filter
@@ -127,9 +128,7 @@ class DevServer:
         before = self._snapshot()
         result = build(self.source, self.out, only=["site"], flt=self.flt)
         if result.bank is not None and result.ok():
-            self.site_dir = (
-                self.out / "site" / result.bank.variant if result.bank.variant else self.out / "site"
-            )
+            self.site_dir = output_folder(self.out, "site", result.bank.variant)
         after = self._snapshot()
         errors = [diagnostic_json(d) for d in result.diags.errors]
         with self.lock:
@@ -333,16 +332,6 @@ def _handler(dev: DevServer) -> type[SimpleHTTPRequestHandler]:
             self.wfile.write(data)
 
     return Handler
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0: any free)"
-    )
-    parser.add_argument("--out", type=Path, default=Path("build"), help="output folder (default: build/)")
-    parser.add_argument("--company", help="serve the site of one company's questions")
-    parser.add_argument("--tag", help="serve the site of one tag's questions")
-    parser.add_argument("--chapter", type=int, help="serve the site of one chapter")
 
 
 def main(args: argparse.Namespace) -> int:

@@ -20,6 +20,10 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+# what `clean` leaves in place: the ids of every bank an earlier build saw
+KEPT_BY_CLEAN = "ids-*.json"
+
+
 def _file(out: Path, kind: str, name: str) -> Path:
     return out / ".state" / f"{kind}-{name}.json"
 

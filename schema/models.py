@@ -70,6 +70,10 @@ class QuestionMeta(Strict):
     retired_key_points: list[KeyPointId] = Field(
         default_factory=list, description="Ids of removed key points: never given to another point."
     )
+    retired_formulas: list[NonEmpty] = Field(
+        default_factory=list,
+        description="Keys (id, else name) of removed formulas: `check --against` accepts them gone.",
+    )
     difficulty: Literal["easy", "medium", "hard"] | None = None
     source: str | None = Field(default=None, description="Provenance of the question.")
     errata: list[Erratum] = Field(default_factory=list, description="Corrections to the original.")

@@ -17,7 +17,7 @@ from anki.import_export_pb2 import ImportResponse
 from anki.models import NotetypeId
 
 from compiler.backends.anki import notetypes as anki_notetypes
-from compiler.backends.anki.backend import deck_component, deck_id, formula_keys, tag_component
+from compiler.backends.anki.backend import deck_component, deck_id, tag_component
 from compiler.backends.anki.notetypes import (
     FORMULA_FIELDS,
     FORMULA_MODEL_ID,
@@ -27,6 +27,7 @@ from compiler.backends.anki.notetypes import (
     QA_TEMPLATE,
 )
 from compiler.filters import Filter
+from compiler.identities import formula_keys
 from compiler.timestamps import content_timestamp
 from schema.models import Formula
 from tests.conftest import FIXTURE_BANK, copy_bank, git, run_build

@@ -109,10 +109,13 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
 
 
 def test_filtered_build_has_its_own_folder(tmp_path: Path) -> None:
+    """Beside build/api/, not inside it: publishing the full API does not carry a targeted one."""
     run_build(FIXTURE_BANK, tmp_path, only=["api"], flt=Filter(company="腾讯优图"))
-    index = json.loads((tmp_path / "api" / "company-tencent-youtu" / "v1" / "index.json").read_text("utf-8"))
+    index = json.loads((tmp_path / "api-company-tencent-youtu" / "v1" / "index.json").read_text("utf-8"))
     assert [q["id"] for q in index["questions"]] == ["softmax"]
     assert "腾讯优图" in index["title"]
+    assert index["questions"][0]["url"].startswith("/api-company-tencent-youtu/v1/")
+    assert not (tmp_path / "api").exists()
 
 
 @pytest.mark.parametrize("name", sorted(all_schemas()))

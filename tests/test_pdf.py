@@ -270,7 +270,7 @@ def test_an_edit_renders_only_the_documents_of_its_chapter_again(tmp_path: Path,
 
 def test_filtered_build_names_the_filter(warm_out: Path) -> None:
     run_build(FIXTURE_BANK, warm_out, only=["pdf"], flt=Filter(company="优图"))
-    files = sheets_of(warm_out / "pdf", "test-bank-company-tencent-youtu")
+    files = sheets_of(warm_out / "pdf-company-tencent-youtu", "test-bank-company-tencent-youtu")
     assert all(p.is_file() for p in files.values())
     reader = pypdf.PdfReader(files["cheatsheet"])
     assert reader.metadata is not None and "腾讯优图" in str(reader.metadata.title)

@@ -39,6 +39,12 @@ class OutputClash(Exception):
     """A backend tried to write a path it does not own, or one path twice."""
 
 
+def output_folder(out_root: Path, name: str, variant: str = "") -> Path:
+    """build/<name>/ for the whole bank; build/<name>-<variant>/ beside it for a targeted bank,
+    so that publishing build/site/ or build/api/ never carries a targeted copy along."""
+    return out_root / (f"{name}-{variant}" if variant else name)
+
+
 @dataclass
 class BuildContext:
     """Everything a backend may use besides the bank. Backends write only through `write`."""
@@ -46,6 +52,7 @@ class BuildContext:
     out_root: Path  # build/
     name: str  # the backend's name: its files go under out_root/name
     cache: Cache
+    variant: str = ""  # a targeted bank's (company-x, tag-y ...): out_root/name-variant
     options: Any = None  # the backend's `options` model, from bank.yaml `outputs.<name>`
     removed_ids: tuple[str, ...] = ()  # questions that left the bank since the last build
     bank_file: Path = Path("bank.yaml")  # where a warning about the whole bank points
@@ -57,7 +64,7 @@ class BuildContext:
 
     @property
     def out_dir(self) -> Path:
-        return self.out_root / self.name
+        return output_folder(self.out_root, self.name, self.variant)
 
     def write(self, path: Path, data: bytes) -> Path:
         """Write one output; all of a backend's outputs are moved into place together when it

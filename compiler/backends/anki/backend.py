@@ -37,13 +37,14 @@ from compiler.backends.anki.notetypes import (
 )
 from compiler.backends.anki.package import note_fields, package_bytes
 from compiler.backends.base import BuildContext, MathForm
+from compiler.identities import formula_keys
 from compiler.keypoints import MARK, card_number
 from compiler.math.forms import Math, for_anki, replace_math
 from compiler.model import Bank, Chapter, Question
 from compiler.templating import TEMPLATES
 from compiler.timestamps import content_timestamp
 from compiler.vocabulary import Vocabulary
-from schema.models import AnkiOptions, Formula
+from schema.models import AnkiOptions
 
 
 def deck_timestamp(bank: Bank) -> int:
@@ -100,19 +101,6 @@ class DeckNames:
     @property
     def formulas(self) -> str:
         return f"{self.root}::{self.formula_deck}"
-
-
-def formula_keys(formulas: list[Formula]) -> list[str]:
-    """What identifies each formula of a question: its `id`, else its name (reordering formulas
-    keeps every card's history; an `id` lets the name change). A key used twice in one question
-    gets `#2`, `#3` ... in order."""
-    seen: dict[str, int] = {}
-    keys = []
-    for formula in formulas:
-        name = " ".join((formula.id or formula.name).split())
-        seen[name] = seen.get(name, 0) + 1
-        keys.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
-    return keys
 
 
 def points_cloze(q: Question) -> str:

@@ -41,10 +41,10 @@ class ApiBackend:
         return frozenset({"mathml"})  # every formula is published as TeX and MathML
 
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
-        root = ctx.out_dir / (f"{bank.variant}/" if bank.variant else "") / "v1"
+        root = ctx.out_dir / "v1"
         base = ctx.options.base_url.rstrip("/")
-        if bank.variant:
-            base = base.replace("/v1", f"/{bank.variant}/v1") if base.endswith("/v1") else base
+        if bank.variant:  # served from api-<variant>/v1 beside api/v1
+            base = base.replace("/api/v1", f"/api-{bank.variant}/v1") if base.endswith("/api/v1") else base
         questions = bank.questions
         mathml = bank.mathml
         chapters = {c.slug: c for c in bank.chapters}

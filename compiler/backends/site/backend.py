@@ -1,4 +1,4 @@
-"""Static HTML site backend: build/site/ (a filtered bank: build/site/<variant>/).
+"""Static HTML site backend: build/site/ (a targeted bank: build/site-<variant>/).
 
 A home page with chapters and counts, one page per question at q/<id>.html (its id, so the URL
 never changes when the file is renamed or renumbered), chapter, company and tag pages, search as
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from compiler.backends.base import BuildContext, MathForm
-from compiler.backends.site.pages import SiteBuilder, site_root
+from compiler.backends.site.pages import SiteBuilder
 from compiler.model import Bank
 from schema.models import SiteOptions
 
@@ -27,6 +27,6 @@ class SiteBackend:
         return frozenset({"svg"})
 
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
-        root = site_root(ctx.out_dir, bank.variant)
+        root = ctx.out_dir
         files = SiteBuilder(bank, ctx.cache, ctx.options).build()
         return [ctx.write(root / rel, data) for rel, data in files.items()]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote
 
 from markupsafe import Markup
@@ -301,8 +300,3 @@ def _query(params: dict[str, str]) -> str:
 def _text(markdown_title: str) -> str:
     """A question's title for <title>: the Markdown without emphasis marks; math keeps its TeX."""
     return markdown_title.replace("**", "").replace("`", "")
-
-
-def site_root(out_dir: Path, variant: str) -> Path:
-    """build/site/ for the whole bank, build/site/<variant>/ for a filtered one."""
-    return out_dir / variant if variant else out_dir
