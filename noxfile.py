@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nox
 
 nox.options.sessions = ["build"]
 nox.options.reuse_existing_virtualenvs = True
+
+# The README's set-up runs nox from the project's own virtualenv, `.venv/` (made with the
+# system's `python3 -m venv`, which PEP 668 allows where `pip install` into the system does
+# not). Then every session installs into that one environment instead of one each under .nox/,
+# and `.venv/bin/qbank` works as soon as `nox -s build` has run. A nox installed any other way
+# (pipx, Debian's package) keeps nox's usual one virtualenv per session.
+SHARED = Path(sys.prefix).resolve() == (Path(__file__).resolve().parent / ".venv").resolve()
+BACKEND = "none" if SHARED else None
+if SHARED:  # what the sessions run (pytest, qbank, weasyprint for pandoc) is found in .venv/bin
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+def install(session: nox.Session, *args: str) -> None:
+    if SHARED:
+        session.run(sys.executable, "-m", "pip", "install", "-q", *args)
+    else:
+        session.install(*args)
 
 # Debian packages the outputs need: a CJK font and HarfBuzz's subsetter for the PDF (without it
 # WeasyPrint subsets fonts in Python, about ten times slower). The tests also need Java for
@@ -46,71 +65,71 @@ def _is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-@nox.session
+@nox.session(venv_backend=BACKEND)
 def build(session: nox.Session) -> None:
     """Validate source/ and build every output into build/."""
     system_packages(session, DEBIAN_PACKAGES)
-    session.install("-e", ".")
+    install(session, "-e", ".")
     session.run("python", "-m", "compiler", "build", *session.posargs)
 
 
-@nox.session
+@nox.session(venv_backend=BACKEND)
 def tests(session: nox.Session) -> None:
     """The test suite against real pandoc, WeasyPrint, Anki, epubcheck and Chromium."""
     system_packages(session, TEST_PACKAGES)
-    session.install("-e", ".[test,figures]")
+    install(session, "-e", ".[test,figures]")
     workers = [] if "-n" in session.posargs else ["-n", "2"]
     session.run("pytest", *workers, *session.posargs)
 
 
-@nox.session
+@nox.session(venv_backend=BACKEND)
 def fuzz(session: nox.Session) -> None:
     """The property tests with thousands of examples instead of the CI's few dozen."""
-    session.install("-e", ".[test]")
+    install(session, "-e", ".[test]")
     session.run("pytest", "tests/test_properties.py", *session.posargs, env={"HYPOTHESIS_PROFILE": "long"})
 
 
-@nox.session
+@nox.session(venv_backend=BACKEND)
 def lint(session: nox.Session) -> None:
     """ruff and mypy."""
-    session.install("-e", ".[lint,test,figures]", "nox")
+    install(session, "-e", ".[lint,test,figures]", "nox")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
 
 
-@nox.session
+@nox.session(venv_backend=BACKEND)
 def figures(session: nox.Session) -> None:
     """Regenerate the plots under source/figures/."""
-    session.install("-e", ".[figures]")
+    install(session, "-e", ".[figures]")
     session.run("python", "tools/figures.py")
 
 
-@nox.session
+@nox.session(venv_backend=BACKEND)
 def previews(session: nox.Session) -> None:
     """Render the README's pictures into docs/images/: the cheat sheet's first pages, and Anki
     cards as Anki's own reviewer shows them (its stylesheet and MathJax, from the aqt package)."""
     system_packages(session, [*DEBIAN_PACKAGES, "poppler-utils", "chromium"])
-    session.install("-e", ".[test]")
-    session.install("--no-deps", "aqt")  # only its web files: no Qt
+    install(session, "-e", ".[test]")
+    install(session, "--no-deps", "aqt")  # only its web files: no Qt
     session.run("python", "tools/pdf_previews.py", *session.posargs)
     session.run("python", "tools/anki_previews.py")
 
 
-@nox.session
+@nox.session(venv_backend=BACKEND)
 def schema(session: nox.Session) -> None:
     """Regenerate the published JSON Schemas under schema/."""
-    session.install("-e", ".")
+    install(session, "-e", ".")
     session.run("python", "-m", "compiler", "schema")
 
 
-@nox.session
+@nox.session(venv_backend=BACKEND)
 def bench(session: nox.Session) -> None:
     """Time whole builds of the real bank and of synthetic ones against pandoc (build/bench/)."""
     system_packages(session, DEBIAN_PACKAGES)
     # The package brings pypandoc (pandoc), rich and WeasyPrint, whose command line pandoc calls
     # for --pdf-engine=weasyprint: it lands in the session's bin/, which nox puts first on PATH.
-    session.install("-e", ".")
+    install(session, "-e", ".")
     session.run("python", "tools/bench.py", *session.posargs)
 
 

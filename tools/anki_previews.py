@@ -24,9 +24,9 @@ from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPack
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from compiler.build import build  # noqa: E402
+from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 OUT_DIR = ROOT / "docs" / "images"
-CHROMIUM = "/usr/bin/chromium"
 # (picture, question id, card number, side): a key-point card of the Adam question, its back
 CARDS = [("anki-keypoint-390", "adam-principle", 2, "answer")]
 PAGE = """<!DOCTYPE html>
@@ -82,7 +82,7 @@ def main() -> None:
                 pages.append((OUT_DIR / f"{name}-{mode}.png", html_file))
         col.close()
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for png, page_file in pages:
                 page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
                 page.goto(page_file.as_uri())
