@@ -24,11 +24,14 @@ def shown(command: str) -> list[list[str]]:
 def test_the_first_commands_after_the_set_up(tmp_path: Path) -> None:
     shutil.copytree(REAL_BANK, tmp_path / "source")
     qbank = str(Path(sys.executable).parent / "qbank")
-    commands = [*shown("check")[:1], *(c for c in shown("build") if "--company" in c)]
-    assert [c[1] for c in commands] == ["check", "build"], commands
+    commands = [*shown("check")[:1], *(c for c in shown("build") if "--company" in c), *shown("new")]
+    assert [c[1] for c in commands] == ["check", "build", "new"], commands
+    chapter = tmp_path / "source" / "03-deep-learning"
+    before = len(list(chapter.glob("*.md")))
     for args in commands:
         result = subprocess.run([qbank, *args[1:]], cwd=tmp_path, capture_output=True, text=True)
         assert result.returncode == 0, (args, result.stderr)
         assert "Traceback" not in result.stderr
+    assert len(list(chapter.glob("*.md"))) == before + 1  # `new` wrote one question file
     built = sorted(p.name for p in (tmp_path / "build").iterdir() if not p.name.startswith("."))
     assert built == [f"{name}-company-tencent-youtu" for name in ("anki", "api", "epub", "pdf", "site")]
