@@ -266,7 +266,7 @@ def test_filtered_site_goes_to_its_own_folder(tmp_path: Path) -> None:
     full = _site(tmp_path)
     run_build(FIXTURE_BANK, tmp_path, only=["site"], flt=Filter(company="海康威视"))
     variant = tmp_path / "site" / "company-hikvision"
-    assert sorted(p.name for p in (variant / "q").iterdir()) == ["confusion-matrix.html"]
+    assert sorted(p.name for p in (variant / "q").glob("*.html")) == ["confusion-matrix.html"]
     assert "海康威视" in (variant / "index.html").read_text("utf-8")
     _check_site(variant)
     assert (full / "q" / "softmax.html").is_file()  # the full site is untouched
