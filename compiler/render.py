@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from compiler.cache import Cache, key
 from compiler.diagnostics import Diagnostics, Location, did_you_mean
+from compiler.figures import FIGURE_SUFFIXES, check_figures
 from compiler.markup import IMG_ALT, IMG_SRC, IMG_TAG, TAG, replace_image_sources
 from compiler.math.forms import CJK, find_math, math_span, tex_problem
 from compiler.model import Asset, Bank, Chapter, Question, Rendered
@@ -50,6 +51,7 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
             cache.put("html", keys[i], "\0".join(raw[i]))
 
     assets: dict[str, Asset] = {}
+    used_at: dict[str, Location] = {}  # where a question first embeds each figure
     rendered: dict[str, Question] = {}
     for i, q in enumerate(questions):
         title_html, answer_html, *points_html = raw[i]
@@ -60,6 +62,7 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
         answer_html = sanitize(answer_html)
         _check_text(q, title_html, answer_html, locate, diags)
         for asset in q_assets:
+            used_at.setdefault(asset.name, locate(asset.name))
             known = assets.setdefault(asset.name, asset)
             if known.path != asset.path:
                 diags.error(
@@ -103,6 +106,8 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
         rendered[q.id] = replace(
             q, assets=tuple(q_assets), rendered=Rendered(title_html, answer_html, formulas, points)
         )
+    # Figures reach every output as they are: one rule, here, before any backend (compiler.figures).
+    check_figures(assets.values(), used_at, diags)
     chapters = tuple(replace(c, questions=tuple(rendered[q.id] for q in c.questions)) for c in bank.chapters)
     return replace(bank, chapters=chapters, assets=dict(sorted(assets.items())))
 
@@ -166,6 +171,15 @@ def _resolve_images(
 ) -> tuple[str, list[Asset]]:
     """Rewrite every image source to its asset name; report images that cannot be used."""
     assets: list[Asset] = []
+    # pandoc writes an "image" whose name is not a picture's as <embed> or <video>, which the
+    # sanitiser removes: say so, instead of dropping it without a word.
+    for src in _NOT_AN_IMAGE.findall(fragment):
+        src = html.unescape(src)
+        diags.error(
+            locate(src),
+            f"image '{_short(src)}' is not a figure: only {', '.join(FIGURE_SUFFIXES)} files are",
+            "every output copies the file as it is: export the figure as SVG, PNG or JPEG",
+        )
 
     def fix(src: str) -> str:
         parts = urlsplit(src)
@@ -191,13 +205,20 @@ def _resolve_images(
         if not target.is_file():
             diags.error(locate(src), f"image '{_short(src)}' does not exist", _image_hint(target, q, root))
             return ""
+        if target.suffix.lower() not in FIGURE_SUFFIXES:
+            diags.error(
+                locate(src),
+                f"image '{_short(src)}' is not a figure: only {', '.join(FIGURE_SUFFIXES)} files are",
+                "every output copies the file as it is: export the figure as SVG, PNG or JPEG",
+            )
+            return ""
         assets.append(Asset(target.name, target))
         return target.name
 
     return replace_image_sources(fragment, fix), assets
 
 
-IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp")
+_NOT_AN_IMAGE = re.compile(r'<(?:embed|video|audio)\b[^>]*?\ssrc="([^"]*)"')
 _CODE_OR_MATH = re.compile(r"<(code|pre)\b.*?</\1>|<span class=\"math (?:inline|display)\">.*?</span>", re.S)
 
 
@@ -239,7 +260,7 @@ def _locate_within(locate: Callable[[str], Location], tex: str, index: int) -> L
 
 def _image_hint(target: Path, q: Question, root: Path) -> str:
     """The path that would work: the same file elsewhere in the bank, or a name close to it."""
-    images = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    images = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in FIGURE_SUFFIXES)
     same = [p for p in images if p.name == target.name]
     if same:
         where = os.path.relpath(same[0], q.path.parent)

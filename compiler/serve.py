@@ -9,6 +9,8 @@ on every save and reload the pages whose files changed.
   into build/: the files on disk stay exactly what `build` makes.
 - The browser polls `/__status?path=<page>&since=<build>`; the answer says whether that page (or a
   stylesheet, script or the search index) changed after the build it was served from.
+- The site's service worker is not served: a worker that keeps files offline would show the last
+  build after a save, so `/sw.js` is one that removes itself (see `RETIRING_WORKER`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,17 @@ from compiler.templating import TEMPLATES
 RELOAD_SCRIPT = TEMPLATES / "site" / "reload.js"
 STATUS_PATH = "/__status"
 SCRIPT_PATH = "/__reload.js"
+WORKER_PATH = "/sw.js"
+# Served instead of the site's service worker: a worker that keeps files would show the last build
+# after a save. This one removes itself and its caches, also a worker left by an earlier visit to
+# the same address (a site served with `python -m http.server 8000`, say).
+RETIRING_WORKER = b"""self.addEventListener("install", function () { self.skipWaiting(); });
+self.addEventListener("activate", function (event) {
+  event.waitUntil(caches.keys().then(function (names) {
+    return Promise.all(names.map(function (name) { return caches.delete(name); }));
+  }).then(function () { return self.registration.unregister(); }));
+});
+"""
 SOURCE_SUFFIXES = {
     ".md",
     ".yaml",
@@ -68,11 +81,16 @@ class Status:
 
 def _affects(path: str, page: str) -> bool:
     """Whether a rebuilt site file changes what `page` shows: the page itself, a stylesheet,
-    script or image (any page may use them), the search index (the pages that load it)."""
+    script or image (any page may use them), the search index (the pages that load it), a
+    question's practice script (the practice page). The worker and the manifest change no page."""
     if path == page:
         return True
-    if path == "/search-index.json":
+    if path in ("/search-index.json", "/search-index.js"):
         return page.endswith(("/search.html", "/practice.html"))
+    if path.startswith("/q/") and path.endswith(".js"):
+        return page.endswith("/practice.html")
+    if path in (WORKER_PATH, "/manifest.webmanifest"):
+        return False
     return not path.endswith(".html")
 
 
@@ -304,6 +322,9 @@ def _handler(dev: DevServer) -> type[SimpleHTTPRequestHandler]:
                 return
             if path == SCRIPT_PATH:
                 self._send(RELOAD_SCRIPT.read_bytes(), "text/javascript; charset=utf-8")
+                return
+            if path == WORKER_PATH:
+                self._send(RETIRING_WORKER, "text/javascript; charset=utf-8")
                 return
             page = path + "index.html" if path.endswith("/") else path
             if page.endswith(".html"):

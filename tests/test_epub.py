@@ -359,8 +359,9 @@ def test_unsupported_figure_fails_clearly_and_keeps_the_previous_book(tmp_path: 
     md = bank / "01-basics" / "02-confusion.md"
     md.write_text(md.read_text("utf-8") + "\n![扫描件](../figures/scan.bmp)\n", "utf-8")
     result = build(bank, out, only=["epub"])
-    assert result.failed == ["epub"]
-    assert any("convert it to SVG, PNG or JPEG" in d.message for d in result.diags)
+    # refused in phase one, at the image's line, before any backend starts (compiler.figures)
+    assert not result.ok() and result.failed == []
+    assert any("is not a figure" in d.message and d.location.line for d in result.diags)
     assert good.read_bytes() == before
     assert sorted(p.name for p in good.parent.iterdir()) == ["test-bank.epub"]
 

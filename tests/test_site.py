@@ -267,7 +267,7 @@ def test_filtered_site_goes_to_its_own_folder(tmp_path: Path) -> None:
     run_build(FIXTURE_BANK, tmp_path, only=["site"], flt=Filter(company="海康威视"))
     variant = tmp_path / "site-company-hikvision"  # beside build/site/: never published with it
     assert not (full / "company-hikvision").exists()
-    assert sorted(p.name for p in (variant / "q").iterdir()) == ["confusion-matrix.html"]
+    assert sorted(p.name for p in (variant / "q").glob("*.html")) == ["confusion-matrix.html"]
     assert "海康威视" in (variant / "index.html").read_text("utf-8")
     _check_site(variant)
     assert (full / "q" / "softmax.html").is_file()  # the full site is untouched

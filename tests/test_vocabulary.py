@@ -81,7 +81,7 @@ def reader_texts(out: Path, tmp: Path) -> dict[str, str]:
                 if not name.endswith((".png", ".jpg", ".jpeg")):
                     texts[f"{epub.name}:{name}"] = z.read(name).decode("utf-8")
     for path in sorted((out / "site").rglob("*")) + sorted((out / "api").rglob("*")):
-        if path.is_file():
+        if path.is_file() and path.suffix not in (".png", ".jpg", ".jpeg"):  # the site's app icons
             texts[str(path.relative_to(out))] = path.read_text(encoding="utf-8")
     for apkg in sorted((out / "anki").glob("*.apkg")):
         collection = tmp / "collection.anki2"

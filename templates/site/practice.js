@@ -2,8 +2,8 @@
    points with the part to recall blanked; a key press or a tap reveals them one at a time, then
    the full answer. "Knew it" / "Not yet" are kept in the browser (localStorage, per bank), and
    ?missed=1 walks only the questions marked "not yet". The set is the same as the search page's
-   for the same URL parameters. Each question is read from its own page (q/<id>.html), so the
-   practice page stays small. ?seed=N gives a repeatable order (for a study group, and for tests). */
+   for the same URL parameters. Each question is read from its own script (q/<id>.js), so the
+   practice page stays small and works from file://. ?seed=N gives a repeatable order (for a study group, and for tests). */
 (function () {
   "use strict";
 
@@ -70,8 +70,8 @@
     var order = [];
     var position = 0;
     var pages = {};
+    var waiting = {};
     var index = null;
-    var parser = new DOMParser();
 
     var title = el("practice-title");
     var number = el("practice-number");
@@ -107,35 +107,31 @@
       return parts.length ? parts.join(word("site.js.scope_separator")) : word("site.js.all_questions");
     }
 
-    /* The question page's parts, with links and images made relative to this page. */
+    /* A question's parts (title, badges, key points, answer, formulas), from q/<id>.js: a script,
+       so it loads from file:// as well as from a server. The script calls receive() below. */
     function load(id) {
       if (!pages[id]) {
-        var url = new URL("q/" + encodeURIComponent(id) + ".html", location.href);
-        pages[id] = fetch(url).then(function (response) {
-          if (!response.ok) throw new Error("q/" + id + ".html: HTTP " + response.status);
-          return response.text().then(function (text) {
-            var doc = parser.parseFromString(text, "text/html");
-            var nodes = doc.querySelectorAll("[src], [href]");
-            for (var i = 0; i < nodes.length; i++) {
-              var attr = nodes[i].hasAttribute("src") ? "src" : "href";
-              var value = nodes[i].getAttribute(attr);
-              if (value && value.charAt(0) !== "#") nodes[i].setAttribute(attr, new URL(value, url).href);
-            }
-            var formulas = doc.getElementById("formulas");
-            if (formulas) formulas.removeAttribute("id");
-            var keyPoints = doc.querySelector("#key-points ol");
-            return {
-              title: doc.getElementById("question-title").innerHTML,
-              meta: doc.getElementById("question-meta"),
-              points: keyPoints ? keyPoints.innerHTML : "",
-              answer: doc.getElementById("answer").innerHTML,
-              formulas: formulas ? formulas.outerHTML : ""
-            };
-          });
+        pages[id] = new Promise(function (resolve, reject) {
+          waiting[id] = resolve;
+          var script = document.createElement("script");
+          script.src = "q/" + encodeURIComponent(id) + ".js";
+          script.onerror = function () {
+            delete pages[id];
+            delete waiting[id];
+            reject(new Error("q/" + id + ".js"));
+          };
+          document.head.appendChild(script);
         });
       }
       return pages[id];
     }
+
+    window.QBankPractice = {
+      receive: function (id, page) {
+        if (waiting[id]) waiting[id](page);
+        delete waiting[id];
+      }
+    };
 
     function show(focus) {
       var doc = index.docs[order[position]];
@@ -158,14 +154,18 @@
           if (index.docs[order[position]].id !== id) return; // moved on meanwhile
           title.innerHTML = page.title;
           meta.innerHTML = "";
-          var badges = page.meta.querySelectorAll(".badge");
-          for (var i = 0; i < badges.length; i++) {
+          for (var i = 0; i < page.badges.length; i++) {
             var badge = document.createElement("span");
-            badge.className = badges[i].className;
-            badge.textContent = badges[i].textContent;
+            badge.className = page.badges[i][0];
+            badge.textContent = page.badges[i][1];
             meta.appendChild(badge);
           }
-          points.innerHTML = page.points;
+          points.innerHTML = "";
+          for (var p = 0; p < page.points.length; p++) {
+            var point = document.createElement("li");
+            point.innerHTML = page.points[p];
+            points.appendChild(point);
+          }
           var spans = points.querySelectorAll("mark");
           for (var m = 0; m < spans.length; m++) {
             // blanked: the box stays (its width hints at the length), its content is hidden
@@ -174,16 +174,9 @@
             spans[m].appendChild(inner);
             spans[m].classList.add("kp-hidden");
           }
-          points.hidden = !page.points;
+          points.hidden = !page.points.length;
           nextPoint.disabled = !hiddenPoint();
           body.innerHTML = page.answer + page.formulas;
-          // Formula boxes carry an h2 on the question page; here they sit below the question's h2.
-          var heads = body.querySelectorAll("h2");
-          for (var h = 0; h < heads.length; h++) {
-            var h3 = document.createElement("h3");
-            h3.innerHTML = heads[h].innerHTML;
-            heads[h].parentNode.replaceChild(h3, heads[h]);
-          }
           section.setAttribute("data-loaded", id);
           if (focus) title.focus();
         },
@@ -308,7 +301,7 @@
       }
     });
 
-    S.loadIndex("search-index.json").then(
+    S.loadIndex().then(
       function (loaded) {
         index = loaded;
         S.bindForm(filterForm, state, restart);

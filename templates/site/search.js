@@ -1,4 +1,4 @@
-/* Search as you type, over search-index.json (built by compiler/backends/site/search.py).
+/* Search as you type, over search-index.js (built by compiler/backends/site/search.py).
 
    The tokenizer and query are the same as the Python reference: CJK runs become single
    characters (a one-character query) or overlapping bigrams, Latin runs become lower-case words,
@@ -125,15 +125,12 @@
     return text ? "?" + text : "";
   }
 
-  var indexPromise = null;
-  function loadIndex(url) {
-    if (!indexPromise) {
-      indexPromise = fetch(url || "search-index.json").then(function (response) {
-        if (!response.ok) throw new Error("search-index.json: HTTP " + response.status);
-        return response.json();
-      });
-    }
-    return indexPromise;
+  /* The index, as search-index.js left it (a <script src> before this one): a script loads from
+     file:// too, where a browser refuses to fetch a file. */
+  function loadIndex() {
+    var index = global.QBankIndex;
+    if (index && index.docs) return Promise.resolve(index);
+    return Promise.reject(new Error("search-index.js"));
   }
 
   /* A form of the filter macro (q + three selects) bound to a state object. */
@@ -185,7 +182,7 @@
     for (var i = 0; i < children.length; i++) items[children[i].getAttribute("data-id")] = children[i];
     var state = readState(new URLSearchParams(location.search));
 
-    loadIndex("search-index.json").then(
+    loadIndex().then(
       function (index) {
         function update() {
           var found = select(index, state);

@@ -103,10 +103,31 @@
     }
   }
 
+  /* The site's root, from this script's own URL (assets/site.js): pages at any depth find the
+     manifest and the worker there. */
+  var here = document.currentScript && document.currentScript.src;
+  var siteRoot = here ? new URL("../", here).href : new URL("./", location.href).href;
+
+  /* Over http(s) the site is a web app that works offline once visited: the manifest lets a phone
+     add it to the home screen, and sw.js keeps every file of the build. From file:// neither is
+     possible nor needed (the files are on the device already), so nothing is asked for there. */
+  function setupOffline() {
+    if (location.protocol !== "https:" && location.protocol !== "http:") return;
+    var link = document.createElement("link");
+    link.rel = "manifest";
+    link.href = siteRoot + "manifest.webmanifest";
+    document.head.appendChild(link);
+    if (!("serviceWorker" in navigator) || !window.isSecureContext) return;
+    navigator.serviceWorker.register(siteRoot + "sw.js", { scope: siteRoot }).catch(function () {
+      /* a browser that refuses the worker still shows the site online */
+    });
+  }
+
   window.QBankSite = { focusableScrollers: focusableScrollers, word: word };
 
   function start() {
     setupToggle();
+    setupOffline();
     focusableScrollers();
     var timer = 0;
     window.addEventListener("resize", function () {

@@ -2,7 +2,9 @@
 
 A home page with chapters and counts, one page per question at q/<id>.html (its id, so the URL
 never changes when the file is renamed or renumbered), chapter, company and tag pages, search as
-you type over a prebuilt index, and a practice mode. Works offline from any static server.
+you type over a prebuilt index, and a practice mode. Works from any static server and from a
+folder opened in a browser (file://); over http(s) it installs as a web app that works offline
+(`offline.py`).
 """
 
 from __future__ import annotations

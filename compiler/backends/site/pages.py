@@ -1,9 +1,10 @@
 """Every file of the static site, as relative path -> bytes.
 
-Links are relative (a page at depth d leads back to the root with `../` * d), so the site works
-from any folder of any static server, and its pages even from disk; search and practice read
-`search-index.json` and the question pages with `fetch`, which needs a server (any static one).
-Nothing is loaded from another origin: no CDN, no web fonts, no remote scripts.
+Links are relative (a page at depth d leads back to the root with `../` * d) and always name an
+.html file, so the site works from any folder of any static server and from disk (file://): the
+data search and practice mode read is loaded with <script src> (see `offline.py`), never fetched.
+Over http(s) a service worker keeps the whole site for offline use. Nothing is loaded from
+another origin: no CDN, no web fonts, no remote scripts.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
+from compiler.backends.site import offline
 from compiler.backends.site.html import PageMath, answer_html, inline_html
 from compiler.backends.site.search import build_index, dump_index, expand_tags
 from compiler.cache import Cache
@@ -52,6 +54,10 @@ class TagInfo:
 
 def question_path(qid: str) -> str:
     return f"q/{qid}.html"
+
+
+def practice_path(qid: str) -> str:
+    return f"q/{qid}.js"  # the question for practice mode (offline.question_script)
 
 
 def chapter_path(slug: str) -> str:
@@ -110,6 +116,11 @@ class SiteBuilder:
             name: f"assets/{name}?v={hashlib.sha256(data).hexdigest()[:10]}"
             for name, data in self.static.items()
         }
+        self.index_json = dump_index(build_index(bank, self.numbers))
+        # The index by a content-hashed URL too: a browser never searches a stale index.
+        self.asset_url["search-index.js"] = (
+            f"{offline.INDEX_SCRIPT}?v={hashlib.sha256(self.index_json).hexdigest()[:10]}"
+        )
         self.entries = {q.id: self._entry(q) for q in self.questions}
         self.companies = [c for c in bank.companies if any(c in q.companies for q in self.questions)]
         self.tags = self._tags()
@@ -119,9 +130,14 @@ class SiteBuilder:
     def build(self) -> dict[str, bytes]:
         for name, data in self.static.items():
             self.files[f"assets/{name}"] = data
+        self.files.update(offline.icons(self.cache))
         for asset in self.bank.assets.values():
             self.files[f"media/{asset.name}"] = asset.path.read_bytes()
-        self.files["search-index.json"] = dump_index(build_index(self.bank, self.numbers))
+        self.files[offline.INDEX_JSON] = self.index_json
+        self.files[offline.INDEX_SCRIPT] = offline.index_script(self.index_json)
+        self.files[offline.MANIFEST] = offline.manifest(
+            self.bank.title, self.bank.config.description, self.bank.config.language
+        )
         self._page("index.html", "site/home.html.j2", title="", chapters=self._chapter_counts())
         self._page(
             "search.html", "site/search.html.j2", title=self.words["site.search"], entries=self._all_entries()
@@ -157,6 +173,7 @@ class SiteBuilder:
                 title=self.words.fmt("site.tag_title", tag=info.tag),
                 info=info,
             )
+        self.files[offline.WORKER] = offline.service_worker(self.files)  # last: it lists every file
         return dict(sorted(self.files.items()))
 
     # ---- pages ------------------------------------------------------------------------------
@@ -202,6 +219,28 @@ class SiteBuilder:
             next=nxt,
             source_file=q.path.relative_to(self.bank.root).as_posix(),
         )
+        self.files[practice_path(q.id)] = offline.question_script(q.id, self._practice_parts(q))
+
+    def _practice_parts(self, q: Question) -> dict[str, object]:
+        """What practice mode shows of a question, as HTML made for practice.html (at the root):
+        its own math ids, images under media/, its answer's headings below the card's h2."""
+        math = PageMath(self.cache)
+        formulas = [
+            (f.name, Markup(math.fragment(span)))
+            for f, span in zip(q.formulas, q.html.formulas_html, strict=True)
+        ]
+        badges = [["badge badge-company", c.name] for c in q.companies] + [["badge", t] for t in q.tags]
+        if q.meta.difficulty:
+            badges.append([f"badge badge-{q.meta.difficulty}", self.words.difficulty(q.meta.difficulty)])
+        return {
+            "title": inline_html(q.html.title_html, math),
+            "badges": badges,
+            "points": [inline_html(p, math) for p in q.html.key_points_html],
+            "answer": answer_html(q.html.answer_html, math, ""),
+            "formulas": render("site/practice-formulas.html.j2", formulas=formulas, w=self.words)
+            if formulas
+            else "",
+        }
 
     # ---- data the templates show ------------------------------------------------------------
 
@@ -226,6 +265,8 @@ class SiteBuilder:
             "top_tags": [t for t in self.tags.values() if "/" not in t.tag],
             "search_placeholder": self.options.search_placeholder or words["site.search_placeholder"],
             "script_words": self.script_words,
+            "theme_color": offline.THEME_COLOR,
+            "touch_icon": offline.icon_name(offline.ICON_SIZES[0]),
         }
 
     def _entry(self, q: Question) -> Entry:
