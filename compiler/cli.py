@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--strict", action="store_true", help="treat warnings as errors")
     sub.add_parser("backends", help="list the backends")
     sub.add_parser("schema", help="write the JSON Schemas into schema/")
+    o = sub.add_parser("occlusions", help="list an SVG figure's text labels as occlusion shapes")
+    o.add_argument("figure", type=Path, help="the SVG, e.g. source/figures/lstm-cell.svg")
     e = sub.add_parser("errata", help="print the errata list (ERRATA.md)")
     e.add_argument("--write", type=Path, help="write it to this file instead")
     scaffold.add_arguments(sub.add_parser("new", help="start a new question file in a chapter"))
@@ -49,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         return scaffold.main(args)
     if args.command == "serve":
         return serve.main(args)
+    if args.command == "occlusions":
+        return _occlusions(args.figure)
     if args.command == "schema":
         from schema.export import main as export
 
@@ -95,6 +99,25 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("--strict: the warnings above count as errors", file=sys.stderr)
     return 1
+
+
+def _occlusions(figure: Path) -> int:
+    """Print the figure's labels as `occlusions:` front matter, ready to trim and paste."""
+    from compiler.occlusions import figure_size
+    from compiler.svglabels import yaml_lines
+
+    size = figure_size(figure)
+    if figure.suffix.lower() != ".svg" or size is None:
+        print(f"{figure}: error: not an SVG with a readable size", file=sys.stderr)
+        print("  hint: the helper reads SVG text labels; give bitmap shapes by hand", file=sys.stderr)
+        return 1
+    # as a question file in a chapter folder refers to source/figures/
+    name = f"../figures/{figure.name}" if figure.parent.name == "figures" else str(figure)
+    print(f"# {figure}: {size.width:g} x {size.height:g} (its viewBox); keep the labels to drill")
+    print("occlusions:")
+    for line in yaml_lines(figure, name, size):
+        print(line)
+    return 0
 
 
 def _report(diags: Diagnostics) -> None:
