@@ -350,6 +350,19 @@ def _check_formulas(meta: QuestionMeta, doc: YamlDoc, diags: Diagnostics) -> Non
             )
 
 
+def _check_symbols(meta: QuestionMeta, doc: YamlDoc, diags: Diagnostics) -> None:
+    """A glossary explains the formula as written: each symbol's TeX is in the formula's TeX."""
+    for i, formula in enumerate(meta.formulas):
+        written = "".join(formula.tex.split())
+        for symbol in formula.symbols:
+            if "".join(symbol.split()) not in written:
+                diags.error(
+                    doc.key_location(diags, ("formulas", i, "symbols", symbol)),
+                    f"symbol '{symbol}' is not in the formula '{formula.name}'",
+                    "write each symbol's TeX exactly as the formula's tex writes it",
+                )
+
+
 def _next_point_number(meta: QuestionMeta) -> int:
     used = [card_number(i) for i in [*(p.id for p in meta.key_points), *meta.retired_key_points]]
     return max(used, default=0) + 1
@@ -471,6 +484,7 @@ def _load_question(
                 )
     _check_key_points(meta, doc, diags)
     _check_formulas(meta, doc, diags)
+    _check_symbols(meta, doc, diags)
     figures = _check_occlusions(meta, doc, path, answer, diags)
     # The correction must be in the content itself, not only in the erratum that names it.
     content = "\n".join([body, *(f"{f.name}\n{f.tex}" for f in meta.formulas)])

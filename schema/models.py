@@ -37,6 +37,11 @@ class Formula(Strict):
     )
     name: NonEmpty = Field(description="What the formula is, e.g. 'Adam update rule'.")
     tex: NonEmpty = Field(description="Plain TeX, without $ delimiters.")
+    symbols: dict[NonEmpty, NonEmpty] = Field(
+        default_factory=dict,
+        description="What each symbol means: its TeX as the formula writes it -> plain text. "
+        "A formula with symbols gets a second Anki card: the formula, to name it and explain them.",
+    )
 
 
 class KeyPoint(Strict):
@@ -196,6 +201,10 @@ class AnkiOptions(Strict):
     question_cards: bool = Field(default=True, description="One card per question: the whole answer.")
     key_point_cards: bool = Field(default=True, description="One cloze card per key point.")
     formula_cards: bool = Field(default=True, description="One extra card per named formula.")
+    reverse_formula_cards: bool = Field(
+        default=True,
+        description="One card per formula with symbols: the formula; name it and say what each symbol means.",
+    )
     occlusion_cards: bool = Field(
         default=True, description="One image-occlusion note per figure with occlusions: a card per label."
     )
