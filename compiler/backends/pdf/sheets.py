@@ -21,7 +21,7 @@ from compiler.keypoints import MARK
 from compiler.markup import IMG_ALT, IMG_SRC, IMG_TAG, TAG, replace_image_sources
 from compiler.math.forms import Math, replace_math
 from compiler.model import Bank, Chapter, Question
-from compiler.occlusions import cards
+from compiler.occlusions import Box, cards
 from compiler.templating import render
 from compiler.timestamps import iso_datetime
 from compiler.typefaces import mono_families, text_families
@@ -175,9 +175,15 @@ def _answer_html(q: Question, ts: Typesetter, assets: Iterable[str]) -> tuple[st
     return replace_image_sources(fragment, image), tuple(boxed)
 
 
+def _percent(box: Box) -> tuple[float, float, float, float]:
+    """A normalised shape as percentages of its figure, rounded so that the HTML is stable."""
+    left, top, width, height = (round(v * 100, 3) for v in (box.left, box.top, box.width, box.height))
+    return left, top, width, height
+
+
 def diagram_views(q: Question) -> tuple[DiagramView, ...]:
     """Every occluded figure of a question with its masks numbered as its Anki cards."""
-    alts = {}
+    alts: dict[str, str] = {}
     for tag in IMG_TAG.findall(q.html.answer_html):
         src, alt = IMG_SRC.search(tag), IMG_ALT.search(tag)
         if src and alt:
@@ -186,11 +192,7 @@ def diagram_views(q: Question) -> tuple[DiagramView, ...]:
     for occlusions, figure in q.occlusions:
         found = cards(occlusions, figure.size)
         masks = tuple(
-            MaskView(
-                card.number,
-                *(round(v * 100, 3) for v in (box.left, box.top, box.width, box.height)),
-                box.kind == "ellipse",
-            )
+            MaskView(card.number, *_percent(box), box.kind == "ellipse")
             for card in found
             for _, box in card.shapes
         )
