@@ -226,6 +226,11 @@ class EpubOptions(Strict):
 
 
 class SiteOptions(Strict):
+    base_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s\"'<>]+$")] | None = Field(
+        default=None,
+        description="Where build/site is published (https://...). With it every Anki card back, EPUB "
+        "answer and PDF question links to the question's page there, and the JSON API gives its URL.",
+    )
     search_placeholder: str | None = Field(
         default=None, description="Example queries in the search box; default: the language's own."
     )

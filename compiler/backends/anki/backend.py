@@ -43,6 +43,7 @@ from compiler.backends.anki.notetypes import (
 from compiler.backends.anki.package import note_fields, package_bytes
 from compiler.backends.base import BuildContext, MathForm
 from compiler.keypoints import MARK, card_number
+from compiler.links import question_url
 from compiler.math.forms import Math, for_anki, math_span, replace_math
 from compiler.model import Bank, Chapter, Question
 from compiler.occlusions import Figure, cards, occlusion_field
@@ -155,6 +156,15 @@ def symbol_list(formula: Formula) -> str:
     return f"<dl>{items}</dl>"
 
 
+def site_link(bank: Bank, q: Question) -> str:
+    """A link to the question's page on the published site, for a card's back; '' without one."""
+    url = question_url(bank, q.id)
+    if url is None:
+        return ""
+    label = html.escape(bank.words["common.question_page"])
+    return f'<div class="qb-link"><a href="{html.escape(url)}">{label}</a></div>'
+
+
 def question_tags(q: Question, chapter: Chapter) -> list[str]:
     """Hierarchical tags, for filtered decks: company::腾讯优图, topic::optimizer::adam, chapter::03."""
     tags = [f"company::{tag_component(c.name)}" for c in q.companies]
@@ -225,21 +235,22 @@ class AnkiBackend:
             deck = genanki.Deck(deck_id(names.chapter(chapter)), names.chapter(chapter))
             for q in chapter.questions:
                 due = next(position)
+                link = site_link(bank, q)
                 if options.question_cards:
-                    deck.add_note(self._question_note(qa, q, chapter, namespace, due, w))
+                    deck.add_note(self._question_note(qa, q, chapter, namespace, due, w, link))
                 if options.key_point_cards and q.key_points:
                     # due with its question: a question's points are learnt right after it
-                    deck.add_note(self._points_note(kp, q, chapter, namespace, due))
+                    deck.add_note(self._points_note(kp, q, chapter, namespace, due, link))
                 if options.occlusion_cards:
                     for occlusions, figure in q.occlusions:
                         deck.add_note(
-                            self._occlusion_note(io, q, chapter, occlusions, figure, namespace, due, w)
+                            self._occlusion_note(io, q, chapter, occlusions, figure, namespace, due, w, link)
                         )
                 if options.formula_cards:
-                    for note in self._formula_notes(fm, q, chapter, namespace, position):
+                    for note in self._formula_notes(fm, q, chapter, namespace, position, link):
                         formula_deck.add_note(note)
                 if options.reverse_formula_cards:
-                    for note in self._reverse_formula_notes(reverse, q, chapter, namespace, position):
+                    for note in self._reverse_formula_notes(reverse, q, chapter, namespace, position, link):
                         formula_deck.add_note(note)
             decks.append(deck)
         if formula_deck.notes:
@@ -248,7 +259,13 @@ class AnkiBackend:
 
     @staticmethod
     def _question_note(
-        model: genanki.Model, q: Question, chapter: Chapter, namespace: str, due: int, words: Vocabulary
+        model: genanki.Model,
+        q: Question,
+        chapter: Chapter,
+        namespace: str,
+        due: int,
+        words: Vocabulary,
+        link: str = "",
     ) -> genanki.Note:
         formulas = "".join(
             formula_block(f.name, span) for f, span in zip(q.formulas, q.html.formulas_html, strict=True)
@@ -256,7 +273,7 @@ class AnkiBackend:
         fields = [
             q.id,
             anki_html(q.html.title_html),
-            anki_html(q.html.answer_html),
+            anki_html(q.html.answer_html) + link,
             formulas,
             company_badges(q),
             difficulty_badge(q, words),
@@ -273,13 +290,13 @@ class AnkiBackend:
 
     @staticmethod
     def _points_note(
-        model: genanki.Model, q: Question, chapter: Chapter, namespace: str, due: int
+        model: genanki.Model, q: Question, chapter: Chapter, namespace: str, due: int, link: str = ""
     ) -> genanki.Note:
         fields = [
             q.id,
             anki_html(q.html.title_html),
             points_cloze(q),
-            anki_html(q.html.answer_html),
+            anki_html(q.html.answer_html) + link,
             company_badges(q),
             html.escape(chapter_label(chapter)),
         ]
@@ -301,6 +318,7 @@ class AnkiBackend:
         namespace: str,
         due: int,
         words: Vocabulary,
+        link: str = "",
     ) -> genanki.Note:
         """A note of Anki's image occlusion for one figure: a card per shape (or group) number,
         the labels listed on the back."""
@@ -314,7 +332,7 @@ class AnkiBackend:
             occlusion_field(occlusions, figure.size),
             f'<img src="{html.escape(name)}">',
             anki_html(q.html.title_html),
-            f'<div class="qb-occlusion-labels">{heading}</div><ol>{labels}</ol>',
+            f'<div class="qb-occlusion-labels">{heading}</div><ol>{labels}</ol>{link}',
             html.escape(f"{q.id} · {name}"),
         ]
         return genanki.Note(
@@ -327,7 +345,12 @@ class AnkiBackend:
 
     @staticmethod
     def _formula_notes(
-        model: genanki.Model, q: Question, chapter: Chapter, namespace: str, position: Iterator[int]
+        model: genanki.Model,
+        q: Question,
+        chapter: Chapter,
+        namespace: str,
+        position: Iterator[int],
+        link: str = "",
     ) -> Iterator[genanki.Note]:
         tags = [*question_tags(q, chapter), "kind::formula"]
         keys = formula_keys(q.formulas)
@@ -335,7 +358,7 @@ class AnkiBackend:
             fields = [
                 f"{q.id}/{key}",
                 html.escape(formula.name),
-                formula_block(formula.name, span),
+                formula_block(formula.name, span) + link,  # the back only: the front has the question
                 anki_html(q.html.title_html),
                 html.escape(chapter_label(chapter)),
             ]
@@ -349,7 +372,12 @@ class AnkiBackend:
 
     @staticmethod
     def _reverse_formula_notes(
-        model: genanki.Model, q: Question, chapter: Chapter, namespace: str, position: Iterator[int]
+        model: genanki.Model,
+        q: Question,
+        chapter: Chapter,
+        namespace: str,
+        position: Iterator[int],
+        link: str = "",
     ) -> Iterator[genanki.Note]:
         """A note per formula with a glossary: the formula on the front, to name and explain.
         Its GUID has its own word (`formula-reverse`), beside the formula note's, from the same key."""
@@ -363,7 +391,7 @@ class AnkiBackend:
                 anki_html(span),
                 html.escape(formula.name),
                 symbol_list(formula),
-                anki_html(q.html.title_html),
+                anki_html(q.html.title_html) + link,
                 html.escape(chapter_label(chapter)),
             ]
             yield genanki.Note(

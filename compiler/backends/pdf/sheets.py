@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from compiler.backends.pdf.fonts import css_family_list
@@ -18,6 +18,7 @@ from compiler.backends.pdf.mathboxes import MathArt, Typesetter
 from compiler.backends.pdf.render import ASSET_SCHEME
 from compiler.cache import Cache
 from compiler.keypoints import MARK
+from compiler.links import question_url
 from compiler.markup import IMG_ALT, IMG_SRC, IMG_TAG, TAG, replace_image_sources
 from compiler.math.forms import Math, replace_math
 from compiler.model import Bank, Chapter, Question
@@ -103,6 +104,7 @@ class QuestionView:
     answer_lines: int  # ruled lines the drill sheet leaves for the answer
     long: bool  # longer than a column: it may break (kept whole, it would leave a page empty)
     diagrams: tuple[DiagramView, ...] = ()  # occluded figures: the drill sheet's labelling pages
+    url: str = ""  # the question's page on the published site, when the bank names it
 
 
 @dataclass(frozen=True)
@@ -246,7 +248,12 @@ def chapter_views(bank: Bank, cache: Cache, geo: Geometry) -> Views:
     arts: dict[str, MathArt] = {}
     for chapter in bank.chapters:
         ts = Typesetter(cache, geo.text_px, geo.formula_room_px, prefix=f"{chapter.number}-")
-        questions = tuple(question_view(q, chapter, ts, bank.assets, bank.words) for q in chapter.questions)
+        questions = tuple(
+            replace(
+                question_view(q, chapter, ts, bank.assets, bank.words), url=question_url(bank, q.id) or ""
+            )
+            for q in chapter.questions
+        )
         formulas = tuple(
             FormulaView(f.name, ts.placeholder(Math(f.tex, True)), bank.words.ref(chapter.number, q.number))
             for q in chapter.questions
