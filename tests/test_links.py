@@ -63,7 +63,7 @@ def unlinked(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_link_is_the_sites_own_page(linked: Path) -> None:
-    assert PAGE == BASE + question_page("softmax")
+    assert BASE + question_page("softmax") == PAGE
     assert (linked / "site" / question_page("softmax")).is_file()
 
 
