@@ -133,3 +133,17 @@ def test_the_option_turns_diagram_cards_off(tmp_path: Path) -> None:
     import_apkg(col_path, build_apkg(bank, tmp_path / "out"))
     with open_collection(col_path) as col:
         assert not col.find_notes(f'"note:{OCCLUSION_MODEL_NAME}"')
+
+
+def test_a_removed_shape_is_reported(tmp_path: Path) -> None:
+    """Anki keeps a removed shape's card, empty: the build says which, and how to remove it."""
+    bank = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    with_occlusions(bank, SHAPES)
+    out = tmp_path / "out"
+    run_build(bank, out, only=["anki"])
+    removed = (
+        SHAPES.replace("      - {id: o2, label: 角, ellipse: [110, 50, 6, 6]}\n", "") + "    retired: [o2]\n"
+    )
+    with_occlusions(bank, removed)
+    notes = run_build(bank, out, only=["anki"]).notes
+    assert any("o2 of 'confusion-matrix · box.svg'" in n and "Empty Cards" in n for n in notes), notes

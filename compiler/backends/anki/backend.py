@@ -424,6 +424,16 @@ class AnkiBackend:
             ctx.note(f"{len(gone)} formula card(s) left the deck since the last build: {', '.join(gone)}")
             ctx.note(f"Anki keeps their notes; find them with the search: {search}")
             ctx.note("a renamed formula keeps its card when its `id` is its old name (docs/authoring.md)")
+        for figure, shapes in before.get(OCCLUSION_MODEL_ID, {}).items():
+            left = sorted(
+                cloze_numbers(shapes) - cloze_numbers(now.get(OCCLUSION_MODEL_ID, {}).get(figure, ""))
+            )
+            if left:
+                ids = ", ".join(f"o{n}" for n in left)
+                ctx.note(
+                    f"shape(s) {ids} of '{html.unescape(figure)}' left the figure: their cards are empty "
+                    "now; Tools > Empty Cards in Anki removes them (add the ids to the figure's retired)"
+                )
         for qid, points in before.get(POINTS_MODEL_ID, {}).items():
             left = sorted(cloze_numbers(points) - cloze_numbers(now.get(POINTS_MODEL_ID, {}).get(qid, "")))
             if left:
