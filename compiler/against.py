@@ -1,7 +1,8 @@
 """`qbank check --against REF`: what a change would cost Anki users, before it is merged.
 
-Every Anki note is identified by an id written in the source: a question's `id`, a key point's
-`id` (its cloze card), a formula's key (its `id`, else its name). When one present at REF (a git
+Every Anki card is identified by an id written in the source: a question's `id`, a key point's
+`id` (its cloze card), a formula's key (its `id`, else its name), an occlusion shape's `id` (or
+its group's). When one present at REF (a git
 ref: the base branch of a pull request, the last release tag) is gone without being retired,
 every user who studied that card loses its history on the next import, silently. A local
 `build/.state` only notices this on the author's own machine; this check reads REF itself, so a
@@ -32,6 +33,7 @@ class Ids:
     id_line: int
     key_points: list[str] = field(default_factory=list)
     formulas: list[str] = field(default_factory=list)
+    occlusions: dict[str, list[str]] = field(default_factory=dict)  # figure -> its card ids
 
 
 class GitError(Exception):
@@ -96,7 +98,13 @@ def _ids_of(text: str, path: str) -> Ids | None:
             formulas.append(Formula.model_validate(f))
         except ValueError:
             continue
-    return Ids(data["id"], path, line, points, formula_keys(formulas))
+    occlusions: dict[str, list[str]] = {}
+    for entry in data.get("occlusions") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("figure"), str):
+            shapes = [s for s in entry.get("shapes") or [] if isinstance(s, dict)]
+            cards = [str(s.get("group") or s.get("id")) for s in shapes if s.get("id")]
+            occlusions[entry["figure"]] = list(dict.fromkeys(cards))
+    return Ids(data["id"], path, line, points, formula_keys(formulas), occlusions)
 
 
 def check_against(bank: Bank, source: Path, ref: str, diags: Diagnostics) -> None:
@@ -158,6 +166,19 @@ def _check_cards(q: Question, old: Ids, ref: str, diags: Diagnostics) -> None:
                 f"a renamed formula keeps its card with `id: '{key}'`; a removed one goes into "
                 f"`retired_formulas: ['{key}']`",
             )
+
+    figures = {o.figure: o for o in q.meta.occlusions}
+    for figure, cards in old.occlusions.items():
+        now = figures.get(figure)
+        kept = {s.group or s.id for s in now.shapes} | set(now.retired) if now else set()
+        for card in cards:
+            if card not in kept:
+                diags.error(
+                    _at_key(diags, q, "occlusions"),
+                    f"occlusion '{card}' of {figure} in '{q.id}' (at {ref}) is gone: its image-occlusion "
+                    "card loses its history",
+                    f"restore the shape, or add {card} to that figure's `retired:` (never reused then)",
+                )
 
 
 def _retired(source: Path) -> set[str]:

@@ -148,6 +148,13 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     s.add_argument("--out", type=Path, default=Path("build"), help=out_help)
     _filters(s, "the site")
 
+    o = command(
+        "occlusions",
+        "print an SVG figure's text labels as occlusion shapes, ready to paste into front matter",
+        f"{PROG} occlusions source/figures/lstm-cell.svg",
+        _occlusions,
+    )
+    o.add_argument("figure", type=Path, help="the SVG, e.g. source/figures/lstm-cell.svg")
     command("backends", "list the backends", f"{PROG} backends", _backends)
     command("schema", "write the JSON Schemas into schema/", f"{PROG} schema", _schema)
     e = command("errata", "print the errata list (ERRATA.md)", f"{PROG} errata --write ERRATA.md", _errata)
@@ -254,6 +261,26 @@ def _serve(args: argparse.Namespace) -> int:
     from compiler import serve
 
     return serve.main(args)
+
+
+def _occlusions(args: argparse.Namespace) -> int:
+    """Print the figure's labels as `occlusions:` front matter, ready to trim and paste."""
+    from compiler.occlusions import figure_size
+    from compiler.svglabels import yaml_lines
+
+    figure: Path = args.figure
+    size = figure_size(figure)
+    if figure.suffix.lower() != ".svg" or size is None:
+        print(f"{figure}: error: not an SVG with a readable size", file=sys.stderr)
+        print("  hint: the helper reads SVG text labels; give bitmap shapes by hand", file=sys.stderr)
+        return 1
+    # as a question file in a chapter folder refers to source/figures/
+    name = f"../figures/{figure.name}" if figure.parent.name == "figures" else str(figure)
+    print(f"# {figure}: {size.width:g} x {size.height:g} (its viewBox); keep the labels to drill")
+    print("occlusions:")
+    for line in yaml_lines(figure, name, size):
+        print(line)
+    return 0
 
 
 def _backends(args: argparse.Namespace) -> int:

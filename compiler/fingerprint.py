@@ -81,7 +81,8 @@ def bank_digest(bank: Bank, backend: str) -> str:
         for q in bank.questions
     ]
     config = bank.config.model_dump(mode="json")
-    config["outputs"] = config["outputs"].get(backend)
+    # its own options, and where the site is: every output links its questions there
+    config["outputs"] = {"own": config["outputs"].get(backend), "site_url": bank.config.outputs.site.base_url}
     content = {
         "config": config,
         "variant": bank.variant,

@@ -8,13 +8,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ValidationError
 
 from compiler.diagnostics import Diagnostics, Location, did_you_mean
 from compiler.identities import formula_keys
 from compiler.keypoints import MAX_POINTS, MIN_POINTS, card_number, problems
+from compiler.markup import MARKDOWN_IMAGE
 from compiler.model import Bank, Chapter, Question
+from compiler.occlusions import Figure, Size, figure_size, normalised, outside
+from compiler.occlusions import card_number as shape_number
 from compiler.sourcefile import YamlDoc, child, load_yaml, read_text, scalars, split_front_matter, validate
 from compiler.timestamps import content_timestamp
 from compiler.vocabulary import available, resolve
@@ -26,6 +30,7 @@ from schema.models import (
     Formula,
     NotationRule,
     NotationRules,
+    Occlusions,
     QuestionMeta,
     RetiredIds,
     TagRegistry,
@@ -167,6 +172,7 @@ def _stand_in_meta(data: object, path: Path) -> QuestionMeta:
         key_points=[],
         retired_key_points=[],
         retired_formulas=[],
+        occlusions=[],
         difficulty=None,
         source=None,
         errata=[],
@@ -198,6 +204,111 @@ def _check_key_points(meta: QuestionMeta, doc: YamlDoc, diags: Diagnostics) -> N
             at = doc.text_location(diags, ("key_points", i, "text"), problem.column)
             report = diags.error if problem.severity == "error" else diags.warning
             report(at, problem.message, problem.hint)
+
+
+def _check_occlusions(
+    meta: QuestionMeta, doc: YamlDoc, path: Path, answer: str, diags: Diagnostics
+) -> tuple[Figure, ...]:
+    """Occluded figures, each located: a figure of this answer, listed once, readable; shapes
+    inside it, ids unique and never reused. The figures, one per entry when all is well."""
+    used = set()
+    for match in MARKDOWN_IMAGE.finditer(answer):
+        try:
+            used.add((path.parent / unquote(match.group(2))).resolve())
+        except (OSError, ValueError):
+            continue
+    figures: list[Figure] = []
+    seen: dict[Path, int] = {}
+    for i, entry in enumerate(meta.occlusions):
+        where = doc.location(diags, ("occlusions", i, "figure"))
+        try:
+            target = (path.parent / entry.figure).resolve()
+        except (OSError, ValueError):
+            diags.error(where, f"figure path '{entry.figure}' is not a valid file name")
+            continue
+        if not target.is_file():
+            diags.error(
+                where,
+                f"figure '{entry.figure}' does not exist",
+                "give the path as the answer's image does, relative to the question file",
+            )
+            continue
+        if target not in used:
+            diags.error(
+                where,
+                f"figure '{entry.figure}' is not an image of this answer",
+                "occlusions drill a figure the answer shows: add it as ![alt](path) or fix the path",
+            )
+            continue
+        if target in seen:
+            diags.error(
+                where,
+                f"figure '{entry.figure}' has occlusions twice (also occlusions[{seen[target] + 1}])",
+                "list all of a figure's shapes under one entry",
+            )
+            continue
+        seen[target] = i
+        size = figure_size(target)
+        if size is None and entry.units == "figure":
+            diags.error(
+                where,
+                f"the size of '{entry.figure}' cannot be read",
+                "use an SVG with a viewBox or width and height, a PNG, or 'units: fraction'",
+            )
+            continue
+        size = size or Size(0, 0, 1, 1)
+        if _check_shapes(entry, size, doc, ("occlusions", i), diags):
+            figures.append(Figure(target, size))
+    return tuple(figures) if len(figures) == len(meta.occlusions) else ()
+
+
+def _check_shapes(
+    entry: Occlusions, size: Size, doc: YamlDoc, loc: tuple[int | str, ...], diags: Diagnostics
+) -> bool:
+    ok = True
+    ids = [s.id for s in entry.shapes]
+    groups = {s.group for s in entry.shapes if s.group}
+    numbers = [shape_number(s) for s in entry.shapes] + [int(r[1:]) for r in entry.retired]
+    hint_id = f"o{max(numbers, default=0) + 1}"
+    for j, shape in enumerate(entry.shapes):
+        at = doc.location(diags, (*loc, "shapes", j, "id"))
+        if shape.id in ids[:j]:
+            diags.error(
+                at, f"shape id '{shape.id}' is used twice", f"give each shape its own id, e.g. '{hint_id}'"
+            )
+            ok = False
+        if shape.id in entry.retired:
+            diags.error(
+                at,
+                f"shape id '{shape.id}' belonged to a removed shape (retired)",
+                f"use a new number, e.g. '{hint_id}': Anki cards still hold the old one",
+            )
+            ok = False
+        if shape.group in entry.retired:
+            diags.error(
+                doc.location(diags, (*loc, "shapes", j, "group")),
+                f"group '{shape.group}' belonged to a removed shape or group (retired)",
+                f"use a new number, e.g. '{hint_id}': Anki cards still hold the old one",
+            )
+            ok = False
+        if shape.group is None and shape.id in groups:
+            diags.error(
+                at,
+                f"shape '{shape.id}' has the number of a group and is not in it",
+                f"add 'group: {shape.id}' to it, or give it a new id such as '{hint_id}'",
+            )
+            ok = False
+        box = normalised(shape, entry.units, size)
+        if outside(box):
+            kind = "rect" if shape.rect is not None else "ellipse"
+            extent = "1 x 1" if entry.units == "fraction" else f"{size.width:g} x {size.height:g}"
+            diags.error(
+                doc.location(diags, (*loc, "shapes", j, kind)),
+                f"shape '{shape.id}' reaches outside the figure ({extent})",
+                "coordinates are the figure's own (an SVG's viewBox) unless 'units: fraction'",
+            )
+            ok = False
+    return ok
 
 
 # What YAML's double quotes make of the TeX commands that start like its escapes (\t, \f, \b ...).
@@ -247,6 +358,19 @@ def _check_formulas(meta: QuestionMeta, doc: YamlDoc, diags: Diagnostics) -> Non
                 "a '$' in formulas[].tex: the TeX of a named formula is written without delimiters",
                 "remove the $ signs (write \\$ for a dollar sign)",
             )
+
+
+def _check_symbols(meta: QuestionMeta, doc: YamlDoc, diags: Diagnostics) -> None:
+    """A glossary explains the formula as written: each symbol's TeX is in the formula's TeX."""
+    for i, formula in enumerate(meta.formulas):
+        written = "".join(formula.tex.split())
+        for symbol in formula.symbols:
+            if "".join(symbol.split()) not in written:
+                diags.error(
+                    doc.key_location(diags, ("formulas", i, "symbols", symbol)),
+                    f"symbol '{symbol}' is not in the formula '{formula.name}'",
+                    "write each symbol's TeX exactly as the formula's tex writes it",
+                )
 
 
 def _next_point_number(meta: QuestionMeta) -> int:
@@ -370,6 +494,8 @@ def _load_question(
                 )
     _check_key_points(meta, doc, diags)
     _check_formulas(meta, doc, diags)
+    _check_symbols(meta, doc, diags)
+    figures = _check_occlusions(meta, doc, path, answer, diags)
     # The correction must be in the content itself, not only in the erratum that names it.
     content = "\n".join([body, *(f"{f.name}\n{f.tex}" for f in meta.formulas)])
     for i, erratum in enumerate(meta.errata):
@@ -388,6 +514,7 @@ def _load_question(
         chapter_slug=chapter_slug,
         number=number,
         companies=tuple(companies),
+        figures=figures,
     )
 
 

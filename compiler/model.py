@@ -11,8 +11,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from compiler.math.forms import Math
+from compiler.occlusions import Figure
 from compiler.vocabulary import Vocabulary, vocabulary
-from schema.models import BankConfig, Company, Formula, KeyPoint, NotationRule, QuestionMeta
+from schema.models import BankConfig, Company, Formula, KeyPoint, NotationRule, Occlusions, QuestionMeta
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Question:
     chapter_slug: str
     number: int  # position within its chapter, from 1
     companies: tuple[Company, ...]
+    # one per `meta.occlusions`: each occluded figure's file and coordinates (the loader's)
+    figures: tuple[Figure, ...] = ()
     assets: tuple[Asset, ...] = ()
     rendered: Rendered | None = None
 
@@ -59,6 +62,14 @@ class Question:
     @property
     def key_points(self) -> list[KeyPoint]:
         return self.meta.key_points
+
+    @property
+    def occlusions(self) -> list[tuple[Occlusions, Figure]]:
+        """Every occluded figure of the answer with its file and coordinate system (none when
+        the loader found a problem with them: such a bank is never built)."""
+        if len(self.figures) != len(self.meta.occlusions):
+            return []
+        return list(zip(self.meta.occlusions, self.figures, strict=True))
 
     @property
     def html(self) -> Rendered:

@@ -82,7 +82,8 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
         for point, html_text in zip(q.meta.key_points, points, strict=True):
             if "<img" in html_text:
                 diags.error(locate(point.text), "an image in a key point", "images belong in the answer")
-        for fragment in (title_html, answer_html, *formulas, *points):
+        symbols = tuple(math_span(tex, display=False) for f in q.formulas for tex in f.symbols)
+        for fragment in (title_html, answer_html, *formulas, *points, *symbols):
             for math in find_math(fragment):
                 problem = _tex_problem(math.tex, cache)
                 cjk = CJK.search(math.tex)

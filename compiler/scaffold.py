@@ -168,7 +168,7 @@ def _registry(path: Path, model: type[CompanyRegistry] | type[TagRegistry]) -> C
     try:
         return model.model_validate(doc.data if doc else None)
     except ValueError as exc:
-        raise ScaffoldError(f"{path} is not valid: run `python -m compiler check`") from exc
+        raise ScaffoldError(f"{path} is not valid: run `qbank check`") from exc
 
 
 def _companies(source: Path, wanted: list[str]) -> list[str]:

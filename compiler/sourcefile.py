@@ -221,6 +221,10 @@ def _is_point_id(err: Any) -> bool:
     return err["type"] == "string_pattern_mismatch" and "key_points" in " ".join(map(str, err["loc"]))
 
 
+def _is_shape_id(err: Any) -> bool:
+    return err["type"] == "string_pattern_mismatch" and "occlusions" in " ".join(map(str, err["loc"]))
+
+
 def _where(loc: tuple[int | str, ...]) -> str:
     """A place in the YAML as an author reads it: `tags[1]`, `formulas[2].tex`."""
     out = ""
@@ -250,8 +254,12 @@ def _message(err: Any) -> str:
     value = err.get("input")
     if _is_point_id(err):
         return f"'{value}' is not a key point id"
+    if _is_shape_id(err):
+        return f"'{value}' is not a shape id"
     if kind == "string_pattern_mismatch":
         return f"'{value}' is not a valid slug"
+    if kind == "value_error":  # a model's own check: its message is written for authors
+        return msg.removeprefix("Value error, ")
     if kind == "literal_error":
         expected = str(err.get("ctx", {}).get("expected", "")).replace("'", "")
         return f"'{value}' is not one of {expected}"
@@ -268,6 +276,8 @@ def _message(err: Any) -> str:
 def _hint(err: Any) -> str:
     if _is_point_id(err):
         return "key points are numbered k1, k2, k3 ...: the number is the Anki card's"
+    if _is_shape_id(err):
+        return "shapes are numbered o1, o2, o3 ...: the number is the Anki card's"
     if err["type"] == "string_pattern_mismatch":
         return "use lowercase letters a-z, digits and '-' (tags may use '/' for hierarchy)"
     if err["type"] in ("list_type", "too_short"):

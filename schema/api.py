@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION: Literal["1.1.0"] = "1.1.0"  # 1.1: key points
+SCHEMA_VERSION: Literal["1.2.0"] = "1.2.0"  # 1.1: key points; 1.2: page_url (the question on the site)
 
 
 class Doc(BaseModel):
@@ -58,10 +58,13 @@ class QuestionSummary(Doc):
     tags: list[str]
     companies: list[str]
     url: str
+    page_url: str | None = Field(
+        default=None, description="The question's page on the site (outputs.site.base_url), if published."
+    )
 
 
 class Question(Doc):
-    schema_version: Literal["1.1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.2.0"] = SCHEMA_VERSION
     id: str
     order: int = Field(description="Position in the whole bank, from 1.")
     chapter: ChapterRef
@@ -79,6 +82,9 @@ class Question(Doc):
     source: str | None
     errata: list[Erratum]
     media: list[str] = Field(description="URLs of the images the answer embeds.")
+    page_url: str | None = Field(
+        default=None, description="The question's page on the site (outputs.site.base_url), if published."
+    )
 
 
 class ChapterCount(Doc):
@@ -106,7 +112,7 @@ class Counts(Doc):
 
 
 class Index(Doc):
-    schema_version: Literal["1.1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.2.0"] = SCHEMA_VERSION
     title: str
     slug: str
     language: str
@@ -121,7 +127,7 @@ class Index(Doc):
 
 
 class Chapter(Doc):
-    schema_version: Literal["1.1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.2.0"] = SCHEMA_VERSION
     slug: str
     number: int
     title: str
@@ -129,14 +135,14 @@ class Chapter(Doc):
 
 
 class Tag(Doc):
-    schema_version: Literal["1.1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.2.0"] = SCHEMA_VERSION
     tag: str
     description: str
     questions: list[QuestionSummary]
 
 
 class Company(Doc):
-    schema_version: Literal["1.1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.2.0"] = SCHEMA_VERSION
     name: str
     slug: str
     aliases: list[str]
@@ -144,7 +150,7 @@ class Company(Doc):
 
 
 class All(Doc):
-    schema_version: Literal["1.1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.2.0"] = SCHEMA_VERSION
     index: Index
     questions: list[Question]
 

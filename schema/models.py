@@ -8,16 +8,19 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 TAG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$"
 KEY_POINT_PATTERN = r"^k[1-9][0-9]{0,2}$"
+SHAPE_PATTERN = r"^o[1-9][0-9]{0,2}$"
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=80)]
 Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN, max_length=80)]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 KeyPointId = Annotated[str, StringConstraints(pattern=KEY_POINT_PATTERN)]
+ShapeId = Annotated[str, StringConstraints(pattern=SHAPE_PATTERN)]
+Quad = list[float]  # four numbers; a list, so that a wrong count gets the shape's own message
 
 
 class Strict(BaseModel):
@@ -34,6 +37,11 @@ class Formula(Strict):
     )
     name: NonEmpty = Field(description="What the formula is, e.g. 'Adam update rule'.")
     tex: NonEmpty = Field(description="Plain TeX, without $ delimiters.")
+    symbols: dict[NonEmpty, NonEmpty] = Field(
+        default_factory=dict,
+        description="What each symbol means: its TeX as the formula writes it -> plain text. "
+        "A formula with symbols gets a second Anki card: the formula, to name it and explain them.",
+    )
 
 
 class KeyPoint(Strict):
@@ -44,6 +52,58 @@ class KeyPoint(Strict):
     )
     text: NonEmpty = Field(
         description="The fact in Markdown (inline math allowed), the part to recall between == and ==."
+    )
+
+
+class Shape(Strict):
+    """One label of a figure to hide and recall: an Anki image-occlusion card, a numbered box on
+    the drill sheet's "label the diagram" page."""
+
+    id: ShapeId = Field(
+        description="o1, o2, ...: the number of its Anki card. Stable: never renumber, never reuse."
+    )
+    label: NonEmpty = Field(description="What the hidden part says, e.g. 'forget gate f_t'.")
+    rect: Quad | None = Field(default=None, description="[left, top, width, height] in the figure's units.")
+    ellipse: Quad | None = Field(
+        default=None, description="[centre x, centre y, radius x, radius y] in the figure's units."
+    )
+    group: ShapeId | None = Field(
+        default=None,
+        description="Shapes with the same group are hidden and asked together, as the card of that "
+        "number (a group's number is an id like any other: never reuse it).",
+    )
+
+    @model_validator(mode="after")
+    def _one_outline(self) -> Shape:
+        outline = self.rect if self.ellipse is None else self.ellipse
+        if (self.rect is None) == (self.ellipse is None) or outline is None:
+            raise ValueError("a shape is a 'rect' or an 'ellipse' (exactly one of them)")
+        if len(outline) != 4:
+            what = (
+                "rect is [left, top, width, height]"
+                if self.ellipse is None
+                else "ellipse is [cx, cy, rx, ry]"
+            )
+            raise ValueError(f"a {what}: 4 numbers, not {len(outline)}")
+        if outline[2] <= 0 or outline[3] <= 0:
+            raise ValueError("a shape's width and height (or radii) must be greater than 0")
+        return self
+
+
+class Occlusions(Strict):
+    """Labels of one figure of the answer to hide in turn: image occlusion written in the source."""
+
+    figure: NonEmpty = Field(
+        description="The figure's path as the answer's image gives it (relative to the question file)."
+    )
+    units: Literal["figure", "fraction"] = Field(
+        default="figure",
+        description="figure: the figure's own coordinates (an SVG's viewBox, a bitmap's pixels); "
+        "fraction: 0 to 1 of its width and height.",
+    )
+    shapes: list[Shape] = Field(min_length=1, description="The labels to hide, one card each (or per group).")
+    retired: list[ShapeId] = Field(
+        default_factory=list, description="Ids of removed shapes and groups: never given to another."
     )
 
 
@@ -73,6 +133,9 @@ class QuestionMeta(Strict):
     retired_formulas: list[NonEmpty] = Field(
         default_factory=list,
         description="Keys (id, else name) of removed formulas: `check --against` accepts them gone.",
+    )
+    occlusions: list[Occlusions] = Field(
+        default_factory=list, description="Figures of the answer whose labels are drilled (image occlusion)."
     )
     difficulty: Literal["easy", "medium", "hard"] | None = None
     source: str | None = Field(default=None, description="Provenance of the question.")
@@ -142,6 +205,13 @@ class AnkiOptions(Strict):
     question_cards: bool = Field(default=True, description="One card per question: the whole answer.")
     key_point_cards: bool = Field(default=True, description="One cloze card per key point.")
     formula_cards: bool = Field(default=True, description="One extra card per named formula.")
+    reverse_formula_cards: bool = Field(
+        default=True,
+        description="One card per formula with symbols: the formula; name it and say what each symbol means.",
+    )
+    occlusion_cards: bool = Field(
+        default=True, description="One image-occlusion note per figure with occlusions: a card per label."
+    )
 
 
 class PdfOptions(Strict):
@@ -160,6 +230,11 @@ class EpubOptions(Strict):
 
 
 class SiteOptions(Strict):
+    base_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s\"'<>]+$")] | None = Field(
+        default=None,
+        description="Where build/site is published (https://...). With it every Anki card back, EPUB "
+        "answer and PDF question links to the question's page there, and the JSON API gives its URL.",
+    )
     search_placeholder: str | None = Field(
         default=None, description="Example queries in the search box; default: the language's own."
     )

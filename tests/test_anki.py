@@ -30,12 +30,14 @@ from compiler.filters import Filter
 from compiler.identities import formula_keys
 from compiler.timestamps import content_timestamp
 from schema.models import Formula
-from tests.conftest import FIXTURE_BANK, copy_bank, git, run_build
+from tests.conftest import FIXTURE_BANK, copy_bank, git, load_real_bank, run_build
 
 # The names users of a Chinese bank have in their collections: they never change.
 QA_MODEL_NAME = "面试题库 · 问答"
 FORMULA_MODEL_NAME = "面试题库 · 公式"
 POINTS_MODEL_NAME = "面试题库 · 要点"
+OCCLUSION_MODEL_NAME = "面试题库 · 图示"
+REVERSE_FORMULA_MODEL_NAME = "面试题库 · 公式识别"
 
 if TYPE_CHECKING:
     from anki.cards import CardId  # importing anki.cards before anki.collection is circular
@@ -98,7 +100,14 @@ def edit_answer(bank: Path, old: str, new: str) -> None:
 def assert_no_forked_notetype(col: Collection) -> None:
     names = sorted(n.name for n in col.models.all_names_and_ids())
     ours = [n for n in names if n.startswith("面试题库")]
-    assert set(ours) <= {QA_MODEL_NAME, FORMULA_MODEL_NAME, POINTS_MODEL_NAME}, names
+    known = {
+        QA_MODEL_NAME,
+        FORMULA_MODEL_NAME,
+        POINTS_MODEL_NAME,
+        OCCLUSION_MODEL_NAME,
+        REVERSE_FORMULA_MODEL_NAME,
+    }
+    assert set(ours) <= known, names
     assert not any(n.endswith("+") for n in names), names
 
 
@@ -455,7 +464,12 @@ def test_real_bank_deck_imports_cleanly(real_bank_build: Path, tmp_path: Path) -
         for q in index["questions"]
     )
     assert with_points == index["counts"]["questions"]  # every question of the bank has key points
-    assert len(log.new) == index["counts"]["questions"] * 2 + index["counts"]["formulas"]
+    # a diagram note per occluded figure, a reverse note per formula with a glossary
+    bank = load_real_bank()
+    diagrams = sum(len(q.occlusions) for q in bank.questions)
+    reverse = sum(bool(f.symbols) for q in bank.questions for f in q.formulas)
+    assert diagrams >= 6
+    assert len(log.new) == index["counts"]["questions"] * 2 + index["counts"]["formulas"] + diagrams + reverse
     assert not log.conflicting
     with open_collection(col_path) as col:
         chapter_decks = sorted(d.name for d in col.decks.all_names_and_ids() if d.name.count("::") == 1)

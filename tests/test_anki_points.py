@@ -11,9 +11,11 @@ import pytest
 from anki.collection import Collection
 
 from compiler.backends.anki.notetypes import POINTS_MODEL_ID
-from tests.conftest import FIXTURE_BANK, REAL_BANK, copy_bank, run_build
+from tests.conftest import FIXTURE_BANK, REAL_BANK, copy_bank, load_real_bank, run_build
 from tests.test_anki import (
+    FORMULA_MODEL_NAME,
     POINTS_MODEL_NAME,
+    REVERSE_FORMULA_MODEL_NAME,
     assert_no_forked_notetype,
     build_apkg,
     import_apkg,
@@ -132,7 +134,7 @@ def test_the_published_deck_takes_the_new_build_without_losing_anything(
     cards and updates every note in place, with no conflicting notetype and the history intact."""
     col_path = tmp_path / "collection.anki2"
     first = import_apkg(col_path, PUBLISHED_DECK)
-    published = {n["Id"] for n in notes_of(col_path)}
+    published = {n["Id"] for n in notes_of(col_path) if "Id" in n}
     assert len(first.new) == 173 and not first.conflicting
     with open_collection(col_path) as col:
         deck = col.decks.id_for_name("CV 方向面试题")
@@ -144,6 +146,7 @@ def test_the_published_deck_takes_the_new_build_without_losing_anything(
             col.sched.answerCard(card, 3)
         revlog, notes = revlog_count(col), col.note_count()
         reviewed = set(col.find_cards("rated:1"))
+        published_formulas = set(col.find_notes(f'"note:{FORMULA_MODEL_NAME}"'))
     assert revlog == 20 and len(reviewed) == 20
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")  # a content change after the deck's day
@@ -152,8 +155,21 @@ def test_the_published_deck_takes_the_new_build_without_losing_anything(
     assert not log.conflicting
     assert len(log.updated) == 173  # every question and formula note users have, updated in place
     with open_collection(col_path) as col:
-        ids = {col.get_note(n)["Id"] for n in col.find_notes("")}
+        formula_notes = set(col.find_notes(f'"note:{FORMULA_MODEL_NAME}"'))
+    # the published formula notes updated in place, and one note per formula of the bank: none twice
+    assert published_formulas <= formula_notes
+    assert len(formula_notes) == sum(len(q.formulas) for q in load_real_bank().questions)
+    with open_collection(col_path) as col:
+        ids = {col.get_note(n)["Id"] for n in col.find_notes("") if "Id" in col.get_note(n)}
         assert published <= ids  # nothing lost
+        # the reverse formula cards: a notetype of their own, a note per formula with a glossary,
+        # beside the formula notes (their own GUIDs), none of which was touched but for an update
+        reverse = [col.get_note(n) for n in col.find_notes(f'"note:{REVERSE_FORMULA_MODEL_NAME}"')]
+        glossaries = sum(bool(f.symbols) for q in load_real_bank().questions for f in q.formulas)
+        assert len(reverse) == glossaries >= 20
+        assert {n.guid for n in reverse}.isdisjoint(col.get_note(n).guid for n in formula_notes)
+        assert {n["Id"] for n in reverse} <= {col.get_note(n)["Id"] for n in formula_notes}
+        assert set(col.find_notes(f'"note:{FORMULA_MODEL_NAME}"')) == formula_notes
         # new: a key-point note per seed question, and the notes of the questions added since
         assert col.note_count() == notes + len(log.new)
         assert len([n for n in col.find_notes(f'"note:{POINTS_MODEL_NAME}"')]) >= 62 + 24

@@ -56,7 +56,7 @@ def test_question_document_content(tmp_path: Path) -> None:
     run_build(FIXTURE_BANK, tmp_path, only=["api"])
     root = tmp_path / "api" / "v1"
     doc = json.loads((root / "questions" / "softmax.json").read_text("utf-8"))
-    assert doc["schema_version"] == "1.1.0"
+    assert doc["schema_version"] == "1.2.0"
     assert doc["companies"] == [{"name": "腾讯优图", "slug": "tencent-youtu"}]
     assert doc["formulas"][0]["tex"] == r"S_i = \frac{e^{V_i}}{\sum_j e^{V_j}}"
     assert doc["formulas"][0]["mathml"].startswith("<math")

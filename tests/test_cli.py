@@ -128,11 +128,24 @@ def test_filtered_outputs_go_beside_the_full_ones(tmp_path: Path) -> None:
 # ---- check --against REF ------------------------------------------------------------------------
 
 
+OCCLUSIONS = """occlusions:
+  - figure: ../figures/box.svg
+    units: fraction
+    shapes:
+      - {id: o1, label: left, rect: [0.1, 0.1, 0.2, 0.2]}
+      - {id: o2, label: right, rect: [0.6, 0.1, 0.2, 0.2]}
+"""
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """A git repository holding the fixture bank under source/, one commit, tagged v1."""
+    """A git repository holding the fixture bank under source/ (a figure with two occlusion
+    shapes added), one commit, tagged v1."""
     root = tmp_path / "repo"
     copy_bank(FIXTURE_BANK, root / "source")
+    confusion = root / "source" / "01-basics" / "02-confusion.md"
+    text = confusion.read_text("utf-8")
+    confusion.write_text(text.replace("\n---\n", "\n" + OCCLUSIONS + "---\n", 1), "utf-8")
     git(root, "init", "-q", "-b", "main")
     git(root, "add", ".")
     git(root, "commit", "-q", "-m", "bank")
@@ -200,6 +213,19 @@ def test_a_renamed_formula_fails_until_it_keeps_its_id(repo: Path) -> None:
     assert result.returncode == 1 and "formula 'softmax' of 'softmax'" in result.stderr
     path.write_text(text.replace("- name: softmax", "- id: softmax\n    name: softmax 函数"), "utf-8")
     assert against(repo).returncode == 0
+
+
+def test_a_dropped_occlusion_shape_fails_until_it_is_retired(repo: Path) -> None:
+    path = _file_with(repo, "figure: ../figures/box.svg")
+    text = path.read_text("utf-8")
+    dropped = text.replace("      - {id: o2, label: right, rect: [0.6, 0.1, 0.2, 0.2]}\n", "")
+    path.write_text(dropped, "utf-8")
+    result = against(repo)
+    assert result.returncode == 1
+    line = dropped.splitlines().index("occlusions:") + 1
+    assert f"02-confusion.md:{line}:1: error: occlusion 'o2' of ../figures/box.svg" in result.stderr
+    path.write_text(dropped.replace("    shapes:", "    retired: [o2]\n    shapes:"), "utf-8")
+    assert against(repo).returncode == 0, against(repo).stderr
 
 
 def test_an_unknown_ref_is_a_located_error(repo: Path) -> None:

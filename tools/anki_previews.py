@@ -45,6 +45,17 @@ window.MathJax = {{
 </head>
 <body class="card card{ord} mobile{night}"><div id="qa">{html}</div></body></html>
 """
+# A diagram card (Anki's image occlusion): the reviewer's own script draws the masks on a canvas
+# over the figure, which is read from the collection's media folder.
+OCCLUSION = ("anki-occlusion", "lstm-structure", 1)  # picture, question id, card number
+OCCLUSION_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><base href="{media}/">
+<link rel="stylesheet" href="{web}/css/webview.css">
+<link rel="stylesheet" href="{web}/css/reviewer.css">
+<script src="{web}/js/reviewer.js"></script>
+</head>
+<body class="card card{ord}"><div id="qa">{html}</div></body></html>
+"""
 
 
 def reviewer_web() -> Path:
@@ -80,16 +91,34 @@ def main() -> None:
                 )
                 html_file.write_text(text, encoding="utf-8")
                 pages.append((OUT_DIR / f"{name}-{mode}.png", html_file))
+        name, qid, number = OCCLUSION
+        (nid,) = col.find_notes(f'"Comments:{qid} *" "note:*"')
+        card = next(c for c in col.get_note(nid).cards() if c.ord + 1 == number)
+        media = Path(col.media.dir()).as_uri()
+        for side, html in (("question", card.question()), ("answer", card.answer())):
+            html_file = Path(tmp) / f"{name}-{side}.html"
+            text = OCCLUSION_PAGE.format(media=media, web=web.as_uri(), ord=card.ord + 1, html=html)
+            html_file.write_text(text, encoding="utf-8")
+            pages.append((OUT_DIR / f"{name}-{side}.png", html_file))
         col.close()
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            # file access from files: the figure is read from the media folder into the canvas
+            args = [*CHROMIUM_ARGS, "--allow-file-access-from-files"]
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
             for png, page_file in pages:
-                page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+                diagram = png.name.startswith(OCCLUSION[0])
+                width, height = (600, 560) if diagram else (390, 844)
+                page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1)
                 page.goto(page_file.as_uri())
-                page.wait_for_function("() => window.MathJax && MathJax.typesetPromise")
-                page.evaluate("() => MathJax.typesetPromise()")
+                if diagram:  # the masks are drawn after the image loads and the frame is laid out
+                    page.wait_for_function(
+                        "() => document.querySelector('#image-occlusion-canvas').width > 0"
+                    )
+                else:
+                    page.wait_for_function("() => window.MathJax && MathJax.typesetPromise")
+                    page.evaluate("() => MathJax.typesetPromise()")
                 page.wait_for_timeout(300)
-                page.screenshot(path=str(png), full_page=True)
+                page.screenshot(path=str(png), full_page=not diagram)
                 page.close()
                 print(png.relative_to(ROOT))
             browser.close()

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from compiler.build import build  # noqa: E402
+from compiler.vocabulary import vocabulary  # noqa: E402
 
 OUT_DIR = ROOT / "docs" / "images"
 PAGES = 3
@@ -36,6 +37,19 @@ def build_cheatsheet(source: Path, out: Path) -> Path:
     if len(sheets) != 1:
         sys.exit(f"expected one cheat sheet, the build wrote {sheets}")
     return sheets[0]
+
+
+def render_diagram_page(drill: Path, out_dir: Path, heading: str, dpi: int = 80) -> Path | None:
+    """The drill sheet's first "label the diagram" page (found by its heading) as
+    docs/images/drill-diagram.png; None when the sheet has none."""
+    text = subprocess.run(["pdftotext", str(drill), "-"], capture_output=True, text=True, check=True).stdout
+    page = next((n for n, body in enumerate(text.split("\f"), start=1) if heading in body), None)
+    if page is None:
+        return None
+    target = out_dir / "drill-diagram"
+    command = ["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile"]
+    subprocess.run([*command, str(drill), str(target)], check=True)
+    return target.with_suffix(".png")
 
 
 def render_pages(pdf: Path, out_dir: Path, pages: int = PAGES, dpi: int = DPI) -> list[Path]:
@@ -66,7 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="pdf-previews-") as tmp:
         pdf = args.pdf or build_cheatsheet(args.source, Path(tmp))
-        for path in render_pages(pdf, args.out):
+        written = render_pages(pdf, args.out)
+        drill = pdf.with_name(pdf.name.replace("-cheatsheet.pdf", "-drill.pdf"))
+        if drill.is_file():
+            found = render_diagram_page(drill, args.out, vocabulary("zh-CN")["pdf.label_diagram"])
+            written += [found] if found else []
+        for path in written:
             print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     return 0
 

@@ -2,7 +2,8 @@
 
 What keeps a user's history across updates (see GUIDE.md section 2):
 - every note's GUID comes from the bank's `guid_namespace` and the question id (formula notes:
-  and the formula's name), never from the content, so an edited answer updates its note;
+  and the formula's name; diagram notes: and the figure's name), never from the content, so an
+  edited answer updates its note;
 - the notetypes, their fields and templates have constant ids (notetypes.py);
 - decks are matched by name: each deck id is derived from its name, and a filtered build
   (`--company`, `--tag`, `--chapter`) uses the very same deck names as the full bank, so
@@ -29,22 +30,28 @@ import genanki
 
 from compiler.backends.anki.notetypes import (
     FORMULA_MODEL_ID,
+    OCCLUSION_MODEL_ID,
     POINTS_MODEL_ID,
     QA_MODEL_ID,
+    REVERSE_FORMULA_MODEL_ID,
     formula_model,
+    occlusion_model,
     points_model,
     qa_model,
+    reverse_formula_model,
 )
 from compiler.backends.anki.package import note_fields, package_bytes
 from compiler.backends.base import BuildContext, MathForm
 from compiler.identities import formula_keys
 from compiler.keypoints import MARK, card_number
-from compiler.math.forms import Math, for_anki, replace_math
+from compiler.links import question_url
+from compiler.math.forms import Math, for_anki, math_span, replace_math
 from compiler.model import Bank, Chapter, Question
+from compiler.occlusions import Figure, cards, occlusion_field
 from compiler.templating import TEMPLATES
 from compiler.timestamps import content_timestamp
 from compiler.vocabulary import Vocabulary
-from schema.models import AnkiOptions
+from schema.models import AnkiOptions, Formula, Occlusions
 
 
 def deck_timestamp(bank: Bank) -> int:
@@ -128,6 +135,24 @@ def formula_block(name: str, display_html: str) -> str:
     )
 
 
+def symbol_list(formula: Formula) -> str:
+    """A formula's glossary as a definition list: each symbol as inline math, what it means."""
+    items = "".join(
+        f"<dt>{anki_html(math_span(tex, display=False))}</dt><dd>{html.escape(meaning)}</dd>"
+        for tex, meaning in formula.symbols.items()
+    )
+    return f"<dl>{items}</dl>"
+
+
+def site_link(bank: Bank, q: Question) -> str:
+    """A link to the question's page on the published site, for a card's back; '' without one."""
+    url = question_url(bank, q.id)
+    if url is None:
+        return ""
+    label = html.escape(bank.words["common.question_page"])
+    return f'<div class="qb-link"><a href="{html.escape(url)}">{label}</a></div>'
+
+
 def question_tags(q: Question, chapter: Chapter) -> list[str]:
     """Hierarchical tags, for filtered decks: company::腾讯优图, topic::optimizer::adam, chapter::03."""
     tags = [f"company::{tag_component(c.name)}" for c in q.companies]
@@ -177,14 +202,17 @@ class AnkiBackend:
         counts = self._counts(decks)
         ctx.note(
             f"{path.name}: {counts[QA_MODEL_ID]} question notes, {counts[FORMULA_MODEL_ID]} formula notes, "
-            f"{counts[POINTS_MODEL_ID]} key-point notes, {len(media)} media files"
+            f"{counts[REVERSE_FORMULA_MODEL_ID]} reverse formula notes, "
+            f"{counts[POINTS_MODEL_ID]} key-point notes, {counts[OCCLUSION_MODEL_ID]} diagram notes, "
+            f"{len(media)} media files"
         )
         return [ctx.write(path, data)]
 
     def _decks(self, bank: Bank, names: DeckNames, options: AnkiOptions) -> list[genanki.Deck]:
         w = bank.words
         namespace = options.guid_namespace
-        qa, fm, kp = qa_model(w), formula_model(w), points_model(w)
+        qa, fm, kp, io = qa_model(w), formula_model(w), points_model(w), occlusion_model(w)
+        reverse = reverse_formula_model(w)
         root = genanki.Deck(deck_id(names.root), names.root, description=_root_description(bank))
         decks = [root]
         formula_deck = genanki.Deck(
@@ -195,13 +223,22 @@ class AnkiBackend:
             deck = genanki.Deck(deck_id(names.chapter(chapter)), names.chapter(chapter))
             for q in chapter.questions:
                 due = next(position)
+                link = site_link(bank, q)
                 if options.question_cards:
-                    deck.add_note(self._question_note(qa, q, chapter, namespace, due, w))
+                    deck.add_note(self._question_note(qa, q, chapter, namespace, due, w, link))
                 if options.key_point_cards and q.key_points:
                     # due with its question: a question's points are learnt right after it
-                    deck.add_note(self._points_note(kp, q, chapter, namespace, due))
+                    deck.add_note(self._points_note(kp, q, chapter, namespace, due, link))
+                if options.occlusion_cards:
+                    for occlusions, figure in q.occlusions:
+                        deck.add_note(
+                            self._occlusion_note(io, q, chapter, occlusions, figure, namespace, due, w, link)
+                        )
                 if options.formula_cards:
-                    for note in self._formula_notes(fm, q, chapter, namespace, position):
+                    for note in self._formula_notes(fm, q, chapter, namespace, position, link):
+                        formula_deck.add_note(note)
+                if options.reverse_formula_cards:
+                    for note in self._reverse_formula_notes(reverse, q, chapter, namespace, position, link):
                         formula_deck.add_note(note)
             decks.append(deck)
         if formula_deck.notes:
@@ -210,7 +247,13 @@ class AnkiBackend:
 
     @staticmethod
     def _question_note(
-        model: genanki.Model, q: Question, chapter: Chapter, namespace: str, due: int, words: Vocabulary
+        model: genanki.Model,
+        q: Question,
+        chapter: Chapter,
+        namespace: str,
+        due: int,
+        words: Vocabulary,
+        link: str = "",
     ) -> genanki.Note:
         formulas = "".join(
             formula_block(f.name, span) for f, span in zip(q.formulas, q.html.formulas_html, strict=True)
@@ -218,7 +261,7 @@ class AnkiBackend:
         fields = [
             q.id,
             anki_html(q.html.title_html),
-            anki_html(q.html.answer_html),
+            anki_html(q.html.answer_html) + link,
             formulas,
             company_badges(q),
             difficulty_badge(q, words),
@@ -235,13 +278,13 @@ class AnkiBackend:
 
     @staticmethod
     def _points_note(
-        model: genanki.Model, q: Question, chapter: Chapter, namespace: str, due: int
+        model: genanki.Model, q: Question, chapter: Chapter, namespace: str, due: int, link: str = ""
     ) -> genanki.Note:
         fields = [
             q.id,
             anki_html(q.html.title_html),
             points_cloze(q),
-            anki_html(q.html.answer_html),
+            anki_html(q.html.answer_html) + link,
             company_badges(q),
             html.escape(chapter_label(chapter)),
         ]
@@ -254,8 +297,48 @@ class AnkiBackend:
         )
 
     @staticmethod
+    def _occlusion_note(
+        model: genanki.Model,
+        q: Question,
+        chapter: Chapter,
+        occlusions: Occlusions,
+        figure: Figure,
+        namespace: str,
+        due: int,
+        words: Vocabulary,
+        link: str = "",
+    ) -> genanki.Note:
+        """A note of Anki's image occlusion for one figure: a card per shape (or group) number,
+        the labels listed on the back."""
+        labels = "".join(
+            f'<li value="{card.number}">{html.escape(card.label)}</li>'
+            for card in cards(occlusions, figure.size)
+        )
+        name = figure.path.name
+        heading = html.escape(words["anki.occlusion_labels"])
+        fields = [
+            occlusion_field(occlusions, figure.size),
+            f'<img src="{html.escape(name)}">',
+            anki_html(q.html.title_html),
+            f'<div class="qb-occlusion-labels">{heading}</div><ol>{labels}</ol>{link}',
+            html.escape(f"{q.id} · {name}"),
+        ]
+        return genanki.Note(
+            model=model,
+            fields=fields,
+            tags=[*question_tags(q, chapter), "kind::diagram"],
+            guid=genanki.guid_for(f"{namespace}:{q.id}:occlusion:{name}"),
+            due=due,
+        )
+
+    @staticmethod
     def _formula_notes(
-        model: genanki.Model, q: Question, chapter: Chapter, namespace: str, position: Iterator[int]
+        model: genanki.Model,
+        q: Question,
+        chapter: Chapter,
+        namespace: str,
+        position: Iterator[int],
+        link: str = "",
     ) -> Iterator[genanki.Note]:
         tags = [*question_tags(q, chapter), "kind::formula"]
         keys = formula_keys(q.formulas)
@@ -263,7 +346,7 @@ class AnkiBackend:
             fields = [
                 f"{q.id}/{key}",
                 html.escape(formula.name),
-                formula_block(formula.name, span),
+                formula_block(formula.name, span) + link,  # the back only: the front has the question
                 anki_html(q.html.title_html),
                 html.escape(chapter_label(chapter)),
             ]
@@ -272,6 +355,38 @@ class AnkiBackend:
                 fields=fields,
                 tags=tags,
                 guid=genanki.guid_for(f"{namespace}:{q.id}:formula:{key}"),
+                due=next(position),
+            )
+
+    @staticmethod
+    def _reverse_formula_notes(
+        model: genanki.Model,
+        q: Question,
+        chapter: Chapter,
+        namespace: str,
+        position: Iterator[int],
+        link: str = "",
+    ) -> Iterator[genanki.Note]:
+        """A note per formula with a glossary: the formula on the front, to name and explain.
+        Its GUID has its own word (`formula-reverse`), beside the formula note's, from the same key."""
+        tags = [*question_tags(q, chapter), "kind::formula-reverse"]
+        keys = formula_keys(q.formulas)
+        for formula, key, span in zip(q.formulas, keys, q.html.formulas_html, strict=True):
+            if not formula.symbols:
+                continue
+            fields = [
+                f"{q.id}/{key}",
+                anki_html(span),
+                html.escape(formula.name),
+                symbol_list(formula),
+                anki_html(q.html.title_html) + link,
+                html.escape(chapter_label(chapter)),
+            ]
+            yield genanki.Note(
+                model=model,
+                fields=fields,
+                tags=tags,
+                guid=genanki.guid_for(f"{namespace}:{q.id}:formula-reverse:{key}"),
                 due=next(position),
             )
 
@@ -297,6 +412,16 @@ class AnkiBackend:
             ctx.note(f"{len(gone)} formula card(s) left the deck since the last build: {', '.join(gone)}")
             ctx.note(f"Anki keeps their notes; find them with the search: {search}")
             ctx.note("a renamed formula keeps its card when its `id` is its old name (docs/authoring.md)")
+        for figure, shapes in before.get(OCCLUSION_MODEL_ID, {}).items():
+            left = sorted(
+                cloze_numbers(shapes) - cloze_numbers(now.get(OCCLUSION_MODEL_ID, {}).get(figure, ""))
+            )
+            if left:
+                ids = ", ".join(f"o{n}" for n in left)
+                ctx.note(
+                    f"shape(s) {ids} of '{html.unescape(figure)}' left the figure: their cards are empty "
+                    "now; Tools > Empty Cards in Anki removes them (add the ids to the figure's retired)"
+                )
         for qid, points in before.get(POINTS_MODEL_ID, {}).items():
             left = sorted(cloze_numbers(points) - cloze_numbers(now.get(POINTS_MODEL_ID, {}).get(qid, "")))
             if left:

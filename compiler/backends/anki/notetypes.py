@@ -1,4 +1,5 @@
-"""The three Anki notetypes of the bank, designed once: question, formula and key points.
+"""The Anki notetypes of the bank, designed once: question, formula, key points and diagram
+(Anki's own image occlusion).
 
 Anki matches an imported notetype to the user's copy by its **id**; a field or template is
 matched by its own `id` (Anki >= 2.1.67). With every id fixed here, a later build that changes
@@ -26,6 +27,8 @@ from compiler.vocabulary import Vocabulary
 QA_MODEL_ID = 1542734494189
 FORMULA_MODEL_ID = 1461634204555
 POINTS_MODEL_ID = 1552187499831
+OCCLUSION_MODEL_ID = 1683562908417
+REVERSE_FORMULA_MODEL_ID = 1617395529068
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,22 @@ FORMULA_TEMPLATE = TemplateSpec(
     "anki.template_formula", 1956283605, "formula-front.html", "formula-back.html"
 )
 
+# The reverse formula notetype: the formula on the front; its name, its symbols and its question
+# on the back. A notetype of its own, not a second template of the formula notetype: a new
+# template changes a notetype's schema, and every user's formula notes would conflict on import.
+REVERSE_FORMULA_FIELDS = (
+    FieldSpec("Id", 1925720391),
+    FieldSpec("Formula", 1400651327),
+    FieldSpec("Name", 1796283106),
+    FieldSpec("Symbols", 1210497833),
+    FieldSpec("Question", 2035179840),
+    FieldSpec("Chapter", 1683209457),
+)
+REVERSE_FORMULA_SORT_FIELD = 2
+REVERSE_FORMULA_TEMPLATE = TemplateSpec(
+    "anki.template_formula_reverse", 1104866072, "formula-reverse-front.html", "formula-reverse-back.html"
+)
+
 # The key-point notetype: a cloze note per question, one card per key point. A card's number is
 # its point's id (`k7` is card 7, `compiler.keypoints.card_number`), never its position, so
 # reordering, editing or adding points keeps every card's history on its own fact.
@@ -83,6 +102,25 @@ POINTS_FIELDS = (
 )
 POINTS_SORT_FIELD = 1
 POINTS_TEMPLATE = TemplateSpec("anki.template_points", 1461060838, "points-front.html", "points-back.html")
+
+# The diagram notetype: Anki's own "Image Occlusion" (Anki 23.10+, AnkiMobile, AnkiDroid 2.17+),
+# as a fresh collection of the anki package holds it, with a constant id of ours. Anki knows it
+# by `originalStockKind` 6 and finds its fields by their `tag` (0 occlusions, 1 image, 2 header,
+# 3 back extra, 4 comments), so the reviewer draws the masks and the editor opens it as image
+# occlusion. One note per occluded figure; a card per shape's number (`compiler.occlusions`).
+STOCK_KIND_IMAGE_OCCLUSION = 6
+OCCLUSION_FIELDS = (
+    FieldSpec("Occlusion", 1347405112),
+    FieldSpec("Image", 1991827706),
+    FieldSpec("Header", 1118374569),
+    FieldSpec("Back Extra", 1530448291),
+    FieldSpec("Comments", 1870260344),
+)
+OCCLUSION_SORT_FIELD = 2  # the question, in the browser's column
+OCCLUSION_TEMPLATE = TemplateSpec(
+    "anki.template_occlusion", 1265797462, "occlusion-front.html", "occlusion-back.html"
+)
+OCCLUSION_CSS_FILE = "occlusion.css"
 
 CSS_FILE = "cards.css"
 FIT_MATH_FILE = "fit-math.html"  # appended to every back template
@@ -145,6 +183,17 @@ def formula_model(words: Vocabulary) -> genanki.Model:
     )
 
 
+def reverse_formula_model(words: Vocabulary) -> genanki.Model:
+    return _model(
+        REVERSE_FORMULA_MODEL_ID,
+        "anki.notetype_formula_reverse",
+        REVERSE_FORMULA_FIELDS,
+        REVERSE_FORMULA_TEMPLATE,
+        REVERSE_FORMULA_SORT_FIELD,
+        words,
+    )
+
+
 def points_model(words: Vocabulary) -> genanki.Model:
     return _model(
         POINTS_MODEL_ID,
@@ -154,4 +203,36 @@ def points_model(words: Vocabulary) -> genanki.Model:
         POINTS_SORT_FIELD,
         words,
         genanki.Model.CLOZE,
+    )
+
+
+class _OcclusionModel(genanki.Model):  # type: ignore[misc]
+    """genanki's Model with the stock kind Anki reads to know an image-occlusion notetype."""
+
+    def to_json(self, timestamp: float, deck_id: int) -> dict[str, object]:
+        data: dict[str, object] = super().to_json(timestamp, deck_id)
+        data["originalStockKind"] = STOCK_KIND_IMAGE_OCCLUSION
+        return data
+
+
+def occlusion_model(words: Vocabulary) -> genanki.Model:
+    fields = [
+        # Anki's own field settings: the tag says which part of an occlusion note a field is
+        {**f, "tag": tag, "preventDeletion": tag < 4}
+        for tag, f in enumerate(_fields(OCCLUSION_FIELDS))
+    ]
+    template = {
+        "name": words[OCCLUSION_TEMPLATE.name],
+        "id": OCCLUSION_TEMPLATE.id,
+        "qfmt": localised(template_text(OCCLUSION_TEMPLATE.front), words),
+        "afmt": localised(template_text(OCCLUSION_TEMPLATE.back), words),
+    }
+    return _OcclusionModel(
+        OCCLUSION_MODEL_ID,
+        words["anki.notetype_occlusion"],
+        fields=fields,
+        templates=[template],
+        css=template_text(OCCLUSION_CSS_FILE),
+        model_type=genanki.Model.CLOZE,
+        sort_field_index=OCCLUSION_SORT_FIELD,
     )

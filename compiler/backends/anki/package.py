@@ -52,7 +52,8 @@ def _database(package: genanki.Package, timestamp: int) -> bytes:
 
 def note_fields(apkg: bytes) -> dict[int, dict[str, str]]:
     """Every note of a package, by notetype id: its `Id` field (the first) -> its third field
-    (a key-point note's Points).
+    (a key-point note's Points); for an image-occlusion note, its Comments (question and figure)
+    -> its Occlusion field.
 
     Used to compare a build with the previous one: Anki never deletes notes or cards on import,
     so the user is told which formula notes a rename or removal left behind, and which key-point
@@ -71,5 +72,8 @@ def note_fields(apkg: bytes) -> dict[int, dict[str, str]]:
     found: dict[int, dict[str, str]] = {}
     for mid, flds in rows:
         fields = str(flds).split("\x1f")
+        if len(fields) == 5 and fields[0].startswith("{{c"):  # image occlusion: Comments names it
+            found.setdefault(int(mid), {})[fields[4]] = fields[0]
+            continue
         found.setdefault(int(mid), {})[fields[0]] = fields[2] if len(fields) > 2 else ""
     return found

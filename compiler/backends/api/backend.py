@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from compiler.backends.base import BuildContext, MathForm
 from compiler.keypoints import card_number, spans
+from compiler.links import question_url
 from compiler.markup import MARKDOWN_IMAGE, replace_image_sources
 from compiler.math.forms import Math, find_math
 from compiler.model import Bank, Question
@@ -58,6 +59,7 @@ class ApiBackend:
                 tags=q.tags,
                 companies=[c.name for c in q.companies],
                 url=f"{base}/questions/{q.id}.json",
+                page_url=question_url(bank, q.id),
             )
 
         docs: dict[str, BaseModel] = {}
@@ -98,6 +100,7 @@ class ApiBackend:
                 difficulty=q.meta.difficulty,
                 source=q.meta.source,
                 errata=[api.Erratum(**e.model_dump()) for e in q.meta.errata],
+                page_url=question_url(bank, q.id),
                 media=[f"{base}/media/{a.name}" for a in q.assets],
             )
             full.append(doc)

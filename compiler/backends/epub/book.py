@@ -25,6 +25,7 @@ from compiler.backends.epub.xhtml import (
     to_xhtml,
 )
 from compiler.cache import Cache
+from compiler.links import question_url
 from compiler.math.forms import Math, bank_math, question_math
 from compiler.math.svg import SvgTemplate
 from compiler.model import Bank, Chapter, Question
@@ -66,6 +67,7 @@ class QuestionView:
     tags: tuple[Link, ...]
     difficulty: str
     source: str
+    page_url: str = ""  # the question's page on the published site, when the bank names it
 
 
 @dataclass(frozen=True)
@@ -268,10 +270,13 @@ def _chapters(
     """Every chapter's view and pages. Chapters are independent: in a large bank they are made
     in parallel processes (same bytes; each process converts the formulas of its chapters)."""
     lang = bank.config.language
+    links = {q.id: url for q in bank.questions if (url := question_url(bank, q.id))}
     if len(bank.questions) < PARALLEL_FROM:
         svgs: dict[Math, SvgTemplate] = {}
-        return [_chapter(c, MathRenderer(cache, mathml, svgs), image_href, lang) for c in bank.chapters]
-    jobs = [(c, cache.folder, _subset(mathml, c), image_href, lang) for c in bank.chapters]
+        return [
+            _chapter(c, MathRenderer(cache, mathml, svgs), image_href, lang, links) for c in bank.chapters
+        ]
+    jobs = [(c, cache.folder, _subset(mathml, c), image_href, lang, links) for c in bank.chapters]
     done = map_in_processes(_chapter_in_worker, jobs)
     for _, _, entries in done:
         cache.absorb(entries)
@@ -290,20 +295,28 @@ def _chapter_in_worker(
     mathml: dict[Math, str] | None,
     image_href: dict[str, str],
     lang: str,
+    links: dict[str, str],
 ) -> tuple[ChapterView, list[Page], dict[tuple[str, str], str | bytes]]:
     cache = Cache(folder)
-    view, pages = _chapter(chapter, MathRenderer(cache, mathml, {}), image_href, lang)
+    view, pages = _chapter(chapter, MathRenderer(cache, mathml, {}), image_href, lang, links)
     return view, pages, cache.take_pending()
 
 
 def _chapter(
-    chapter: Chapter, renderer: MathRenderer, image_href: dict[str, str], lang: str
+    chapter: Chapter,
+    renderer: MathRenderer,
+    image_href: dict[str, str],
+    lang: str,
+    links: dict[str, str] | None = None,
 ) -> tuple[ChapterView, list[Page]]:
     """A chapter's view and its pages. A chapter whose pages would exceed `PART_BYTES` is split
     between questions into several files: readers paginate a large file slowly (SVG formulas make
     files large) and some refuse files over about 300 KB."""
     w = vocabulary(lang)
-    views = [_question_view(q, chapter, renderer, image_href, w) for q in chapter.questions]
+    views = [
+        replace(_question_view(q, chapter, renderer, image_href, w), page_url=(links or {}).get(q.id, ""))
+        for q in chapter.questions
+    ]
     sections = [Markup(render("epub/question.xhtml.j2", q=v, w=w)) for v in views]
     parts: list[list[int]] = [[]]
     size = 0

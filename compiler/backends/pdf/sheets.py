@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from compiler.backends.pdf.fonts import css_family_list
@@ -18,9 +18,11 @@ from compiler.backends.pdf.mathboxes import MathArt, Typesetter
 from compiler.backends.pdf.render import ASSET_SCHEME
 from compiler.cache import Cache
 from compiler.keypoints import MARK
-from compiler.markup import TAG, replace_image_sources
+from compiler.links import question_url
+from compiler.markup import IMG_ALT, IMG_SRC, IMG_TAG, TAG, replace_image_sources
 from compiler.math.forms import Math, replace_math
 from compiler.model import Bank, Chapter, Question
+from compiler.occlusions import Box, cards
 from compiler.templating import render
 from compiler.timestamps import iso_datetime
 from compiler.typefaces import mono_families, text_families
@@ -101,6 +103,30 @@ class QuestionView:
     difficulty: str  # the short label (`pdf.difficulty`), or ''
     answer_lines: int  # ruled lines the drill sheet leaves for the answer
     long: bool  # longer than a column: it may break (kept whole, it would leave a page empty)
+    diagrams: tuple[DiagramView, ...] = ()  # occluded figures: the drill sheet's labelling pages
+    url: str = ""  # the question's page on the published site, when the bank names it
+
+
+@dataclass(frozen=True)
+class MaskView:
+    """A numbered box over a label of a figure, in percent of the figure."""
+
+    number: int
+    left: float
+    top: float
+    width: float
+    height: float
+    ellipse: bool
+
+
+@dataclass(frozen=True)
+class DiagramView:
+    """An occluded figure of the drill sheet's "label the diagram" page, and its labels."""
+
+    src: str
+    alt: str
+    masks: tuple[MaskView, ...]
+    labels: tuple[tuple[int, str], ...]  # (card number, label) for the answer key
 
 
 @dataclass(frozen=True)
@@ -151,6 +177,33 @@ def _answer_html(q: Question, ts: Typesetter, assets: Iterable[str]) -> tuple[st
     return replace_image_sources(fragment, image), tuple(boxed)
 
 
+def _percent(box: Box) -> tuple[float, float, float, float]:
+    """A normalised shape as percentages of its figure, rounded so that the HTML is stable."""
+    left, top, width, height = (round(v * 100, 3) for v in (box.left, box.top, box.width, box.height))
+    return left, top, width, height
+
+
+def diagram_views(q: Question) -> tuple[DiagramView, ...]:
+    """Every occluded figure of a question with its masks numbered as its Anki cards."""
+    alts: dict[str, str] = {}
+    for tag in IMG_TAG.findall(q.html.answer_html):
+        src, alt = IMG_SRC.search(tag), IMG_ALT.search(tag)
+        if src and alt:
+            alts.setdefault(html.unescape(src.group(2)), html.unescape(alt.group(1)))
+    views = []
+    for occlusions, figure in q.occlusions:
+        found = cards(occlusions, figure.size)
+        masks = tuple(
+            MaskView(card.number, *_percent(box), box.kind == "ellipse")
+            for card in found
+            for _, box in card.shapes
+        )
+        name = figure.path.name
+        labels = tuple((card.number, card.label) for card in found)
+        views.append(DiagramView(f"{ASSET_SCHEME}:{name}", alts.get(name, ""), masks, labels))
+    return tuple(views)
+
+
 def answer_chars(q: Question) -> int:
     """The length of an answer's text, markup and spaces left out."""
     return len("".join(TAG.sub("", q.html.answer_html).split()))
@@ -186,6 +239,7 @@ def question_view(
         difficulty=words[f"pdf.difficulty.{q.meta.difficulty}"] if q.meta.difficulty else "",
         answer_lines=answer_lines(q),
         long=answer_chars(q) > LONG_ANSWER_CHARS,
+        diagrams=diagram_views(q),
     )
 
 
@@ -194,7 +248,12 @@ def chapter_views(bank: Bank, cache: Cache, geo: Geometry) -> Views:
     arts: dict[str, MathArt] = {}
     for chapter in bank.chapters:
         ts = Typesetter(cache, geo.text_px, geo.formula_room_px, prefix=f"{chapter.number}-")
-        questions = tuple(question_view(q, chapter, ts, bank.assets, bank.words) for q in chapter.questions)
+        questions = tuple(
+            replace(
+                question_view(q, chapter, ts, bank.assets, bank.words), url=question_url(bank, q.id) or ""
+            )
+            for q in chapter.questions
+        )
         formulas = tuple(
             FormulaView(f.name, ts.placeholder(Math(f.tex, True)), bank.words.ref(chapter.number, q.number))
             for q in chapter.questions

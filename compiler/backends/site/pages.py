@@ -20,6 +20,7 @@ from compiler.backends.site import offline
 from compiler.backends.site.html import PageMath, answer_html, inline_html
 from compiler.backends.site.search import build_index, dump_index, expand_tags
 from compiler.cache import Cache
+from compiler.links import question_page
 from compiler.model import Bank, Chapter, Question
 from compiler.templating import TEMPLATES, render
 from compiler.timestamps import iso_date
@@ -53,7 +54,7 @@ class TagInfo:
 
 
 def question_path(qid: str) -> str:
-    return f"q/{qid}.html"
+    return question_page(qid)  # one rule for the path, which other outputs link to
 
 
 def practice_path(qid: str) -> str:
