@@ -251,19 +251,6 @@ def _fresh_id(
     return candidate
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--chapter", type=int, required=True, help="the chapter's number (its folder's NN)")
-    parser.add_argument("--title", required=True, help="the question, as its heading will read")
-    parser.add_argument("--company", action="append", default=[], help="a company that asked it (repeatable)")
-    parser.add_argument(
-        "--tag", action="append", default=[], help="a tag (repeatable; default: the chapter's)"
-    )
-    parser.add_argument("--slug", help="the id (default: made from the title's Latin words)")
-    parser.add_argument("--difficulty", choices=["easy", "medium", "hard"])
-    parser.add_argument("--origin", help="where the question comes from (front matter 'source')")
-    parser.add_argument("--out", type=Path, default=Path("build"), help="build folder, for retired ids")
-
-
 def main(args: argparse.Namespace) -> int:
     try:
         made = new_question(

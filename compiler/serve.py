@@ -335,16 +335,6 @@ def _handler(dev: DevServer) -> type[SimpleHTTPRequestHandler]:
     return Handler
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0: any free)"
-    )
-    parser.add_argument("--out", type=Path, default=Path("build"), help="output folder (default: build/)")
-    parser.add_argument("--company", help="serve the site of one company's questions")
-    parser.add_argument("--tag", help="serve the site of one tag's questions")
-    parser.add_argument("--chapter", type=int, help="serve the site of one chapter")
-
-
 def main(args: argparse.Namespace) -> int:
     flt = Filter(company=args.company, tag=args.tag, chapter=args.chapter)
     try:
