@@ -3,19 +3,16 @@ backends. Nothing is written unless phase one is clean."""
 
 from __future__ import annotations
 
-import fcntl
 import multiprocessing
 import os
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from compiler import state
+from compiler import nochange, state
 from compiler.backends import BACKENDS, BuildContext
 from compiler.backends.base import MathForm
 from compiler.cache import Cache
@@ -23,12 +20,14 @@ from compiler.diagnostics import Diagnostic, Diagnostics
 from compiler.filters import Filter, apply_filter
 from compiler.fingerprint import fingerprint
 from compiler.loader import load_bank
+from compiler.lock import build_lock
 from compiler.math.forms import bank_math
 from compiler.math.mathml import mathml_for
 from compiler.math.svg import typeset_all
 from compiler.model import Bank
 from compiler.progress import Progress
 from compiler.render import render_bank
+from compiler.timestamps import content_time
 
 
 @dataclass
@@ -44,10 +43,12 @@ class BuildResult:
         return not self.diags.failed(strict) and not self.failed
 
 
-def compile_bank(source: Path, diags: Diagnostics, cache: Cache, progress: Progress) -> Bank | None:
+def compile_bank(
+    source: Path, diags: Diagnostics, cache: Cache, progress: Progress, timestamp: int | None = None
+) -> Bank | None:
     """Phase one: the rendered bank, or None when the source has errors."""
     with progress.step("reading source"):
-        bank = load_bank(source, diags)
+        bank = load_bank(source, diags, timestamp)
     if bank is None:
         return None
     # Render even after errors in other files, so that one run reports every problem.
@@ -73,50 +74,75 @@ def build(
         )
     if unknown:
         return BuildResult(None, diags)
-    out.mkdir(parents=True, exist_ok=True)
-    with lock(out, progress):
+    flt = flt or Filter()
+    names = only or BACKENDS.names()
+    options = nochange.options_key(only, (flt.company, flt.tag, flt.chapter), strict)
+    with build_lock(out):
         _sweep_temporaries(out)
-        cache = Cache(out / ".cache")
-        bank = compile_bank(source, diags, cache, progress)
-        if bank is None or diags.failed(strict):
-            return BuildResult(bank, diags)
-        bank = apply_filter(bank, flt or Filter(), diags)
-        if bank is None:
-            return BuildResult(None, diags)
-        result = BuildResult(bank, diags)
-        names = only or BACKENDS.names()
-        todo = []
-        for name in names:
-            outputs = state.up_to_date(out, name, bank.stem, fingerprint(BACKENDS[name], bank))
-            if outputs is None:
-                todo.append(name)
-            else:
-                result.written[name] = outputs
-                result.skipped.append(name)
-        bank = _prepare_math(bank, todo, cache, progress)
-        cache.flush()
-        cache.close()  # the backend processes open their own
-        removed = state.ids_gone(out, bank.stem, [q.id for q in bank.questions])
-        for run in _run_backends(todo, bank, out, tuple(removed), progress):
-            diags.extend(run.warnings)
-            if run.error:
-                result.failed.append(run.name)
-                diags.error(
-                    diags.at(f"backend {run.name}"),
-                    f"build failed: {run.error}",
-                    "the previous outputs of this backend were kept\n" + run.detail.rstrip(),
-                )
-                continue
-            state.record_outputs(out, run.name, bank.stem, fingerprint(BACKENDS[run.name], bank), run.written)
-            result.written[run.name] = run.written
-            result.notes.extend(f"{run.name}: {n}" for n in run.notes)
-        state.record_ids(out, bank.stem, [q.id for q in bank.questions])
-        if removed:
-            result.notes += [
-                f"{len(removed)} question(s) left the bank since the last build: {', '.join(removed)}",
-                "add the ids to source/retired.yaml so that they are never given to another question",
-            ]
+        snap = nochange.snapshot(source, out, options)  # before reading: an edit meanwhile counts
+        result, report = _build(source, out, names, flt, strict, progress, diags)
+        if result.ok(strict) and report is not None:
+            built = [name for name in names if name in result.written]
+            outputs = [p for name in built for p in result.written[name]]
+            nochange.remember(out, snap, *report, built, outputs)
+        else:
+            nochange.forget(out, options)
         return result
+
+
+def _build(
+    source: Path,
+    out: Path,
+    names: list[str],
+    flt: Filter,
+    strict: bool,
+    progress: Progress,
+    diags: Diagnostics,
+) -> tuple[BuildResult, tuple[list[str], int] | None]:
+    """Phase one, then the backends; also what phase one reported (None when it failed)."""
+    cache = Cache(out / ".cache")
+    times = content_time(source, state.content_times(out))
+    bank = compile_bank(source, diags, cache, progress, times.timestamp)
+    if bank is None or diags.failed(strict):
+        return BuildResult(bank, diags), None
+    bank = apply_filter(bank, flt, diags)
+    if bank is None:
+        return BuildResult(None, diags), None
+    report = ([d.format() for d in diags], len(diags.warnings))  # what phase one says
+    result = BuildResult(bank, diags)
+    todo = []
+    for name in names:
+        outputs = state.up_to_date(out, name, bank.stem, fingerprint(BACKENDS[name], bank))
+        if outputs is None:
+            todo.append(name)
+        else:
+            result.written[name] = outputs
+            result.skipped.append(name)
+    bank = _prepare_math(bank, todo, cache, progress)
+    cache.flush()
+    cache.close()  # the backend processes open their own
+    removed = state.ids_gone(out, bank.stem, [q.id for q in bank.questions])
+    for run in _run_backends(todo, bank, out, tuple(removed), progress):
+        diags.extend(run.warnings)
+        if run.error:
+            result.failed.append(run.name)
+            diags.error(
+                diags.at(f"backend {run.name}"),
+                f"build failed: {run.error}",
+                "the previous outputs of this backend were kept\n" + run.detail.rstrip(),
+            )
+            continue
+        state.record_outputs(out, run.name, bank.stem, fingerprint(BACKENDS[run.name], bank), run.written)
+        result.written[run.name] = run.written
+        result.notes.extend(f"{run.name}: {n}" for n in run.notes)
+    state.record_ids(out, bank.stem, [q.id for q in bank.questions])
+    state.record_content_times(out, source, times.seen)
+    if removed:
+        result.notes += [
+            f"{len(removed)} question(s) left the bank since the last build: {', '.join(removed)}",
+            "add the ids to source/retired.yaml so that they are never given to another question",
+        ]
+    return result, report
 
 
 def _prepare_math(bank: Bank, names: list[str], cache: Cache, progress: Progress) -> Bank:
@@ -223,21 +249,6 @@ def _run_backends(
 def _worker(name: str, bank: Bank, out: Path, removed: tuple[str, ...], sender: Connection) -> None:
     sender.send(run_backend(name, bank, out, removed))
     sender.close()
-
-
-@contextmanager
-def lock(out: Path, progress: Progress) -> Iterator[None]:
-    """One build at a time per output folder: a second one waits instead of interleaving."""
-    with open(out / ".lock", "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            progress.message(f"waiting for another build to finish with {out}/ ...")
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _sweep_temporaries(out: Path) -> None:

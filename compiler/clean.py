@@ -11,19 +11,18 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from compiler.build import lock
-from compiler.progress import Progress
+from compiler.lock import build_lock
 from compiler.state import KEPT_BY_CLEAN
 
 LOCK = ".lock"
 
 
-def clean(out: Path, progress: Progress) -> int:
+def clean(out: Path) -> int:
     """Remove everything under `out` but the remembered ids; returns how many entries went."""
     if not out.is_dir():
         return 0
     removed = 0
-    with lock(out, progress):
+    with build_lock(out):
         for entry in sorted(out.iterdir()):
             if entry.name == LOCK:
                 continue

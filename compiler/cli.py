@@ -1,7 +1,7 @@
 """Command line: `qbank` (the same as `python -m compiler`).
 
-Each subcommand imports what it needs when it runs: `qbank --help`, `qbank check` and a build
-of the JSON API do not pay for WeasyPrint, the dev server or the Anki writer.
+Each command imports what it runs when it runs: `--help`, and a build with nothing to do
+(`compiler.nochange`), import no Pydantic, Jinja2 or backend.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler import __version__
-from compiler.backends import REGISTRY
+from compiler.registry import REGISTRY
 
 PROG = "qbank"
 Command = Callable[[argparse.Namespace], int]
@@ -187,10 +187,26 @@ def _report(diags: Any, args: argparse.Namespace) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from compiler import nochange
+    from compiler.lock import build_lock
+
+    only = [x.strip() for x in args.only.split(",") if x.strip()] if args.only else None
+    options = nochange.options_key(only, (args.company, args.tag, args.chapter), args.strict)
+    with build_lock(args.out):
+        done = nochange.replay(args.source, args.out, options)
+    if done is not None:
+        for line in done.report:
+            print(line, file=sys.stderr)
+        if done.report:
+            _say(args, f"0 error(s), {done.warnings} warning(s)")
+        if args.verbose:
+            _say(args, f"up to date: {', '.join(done.built)}")
+        _say(args, f"built {', '.join(done.built)} ({done.count} files) in {args.out}/")
+        return 0
+
     from compiler.build import build
     from compiler.filters import Filter
 
-    only = [x.strip() for x in args.only.split(",") if x.strip()] if args.only else None
     flt = Filter(company=args.company, tag=args.tag, chapter=args.chapter)
     result = build(args.source, args.out, only=only, flt=flt, strict=args.strict, progress=_progress(args))
     _report(result.diags, args)
@@ -232,7 +248,7 @@ def _check(args: argparse.Namespace) -> int:
 def _clean(args: argparse.Namespace) -> int:
     from compiler.clean import clean
 
-    removed = clean(args.out, _progress(args))
+    removed = clean(args.out)
     _say(args, f"removed {removed} entries from {args.out}/ (kept the ids earlier builds saw)")
     return 0
 

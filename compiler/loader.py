@@ -47,8 +47,9 @@ DANGEROUS_HTML = re.compile(
 M = TypeVar("M", bound=BaseModel)
 
 
-def load_bank(root: Path, diags: Diagnostics) -> Bank | None:
-    """Read and validate everything under `root`; None when the bank cannot even be assembled."""
+def load_bank(root: Path, diags: Diagnostics, timestamp: int | None = None) -> Bank | None:
+    """Read and validate everything under `root`; None when the bank cannot even be assembled.
+    `timestamp` is the content time when the caller knows it (`compiler.timestamps`)."""
     if not root.is_dir():
         diags.error(diags.at(root), "source folder does not exist", "run from the repository root")
         return None
@@ -100,7 +101,7 @@ def load_bank(root: Path, diags: Diagnostics) -> Bank | None:
         chapters=tuple(chapters),
         companies=companies,
         tags=dict(tags.tags),
-        timestamp=content_timestamp(root),
+        timestamp=content_timestamp(root) if timestamp is None else timestamp,
         notation=notation,
     )
 

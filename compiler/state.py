@@ -4,7 +4,9 @@ writes that folder.
 - per backend and bank: the fingerprint it was built from and the digest of every file it
   wrote, so an unchanged backend is skipped and a file it no longer writes is deleted;
 - per bank: the question ids it had, so a question that leaves the bank is reported once, and
-  `new` never hands out an id that an earlier build saw (users' Anki collections still hold it).
+  `new` never hands out an id that an earlier build saw (users' Anki collections still hold it);
+- the content (hash) and time of each source file git does not vouch for, so that its time moves
+  when its content changes and only then (`compiler.timestamps`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 from pathlib import Path
 
 from compiler.output import write_text_atomic
+from compiler.timestamps import Remembered, Seen
 
 
 def file_digest(path: Path) -> str:
@@ -84,3 +87,27 @@ def ids_seen(out: Path) -> set[str]:
     for path in sorted((out / ".state").glob("ids-*.json")):
         seen.update(_read_ids(path))
     return seen
+
+
+def content_times(out: Path) -> Remembered:
+    """What earlier builds saw of the source files git does not vouch for (compiler.timestamps)."""
+    try:
+        data = json.loads(_file(out, "times", "source").read_text(encoding="utf-8"))
+        return {str(name): Seen(str(s), int(t), int(z), int(m)) for name, (s, t, z, m) in data.items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def record_content_times(out: Path, root: Path, seen: Remembered) -> None:
+    """Remember `seen` for the files under `root`; what other source folders left is kept."""
+    inside = str(root.resolve()) + "/"
+    kept = {name: s for name, s in content_times(out).items() if not name.startswith(inside)}
+    data = {name: [s.sha256, s.time, s.size, s.mtime_ns] for name, s in sorted({**kept, **seen}.items())}
+    text = json.dumps(data, ensure_ascii=False, indent=0, sort_keys=True)
+    path = _file(out, "times", "source")
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except OSError:
+        pass
+    write_text_atomic(path, text)

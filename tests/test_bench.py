@@ -14,6 +14,7 @@ from tools.bench import (
     Series,
     combined_markdown,
     one_edit,
+    ratios,
     run_measured,
     targets,
 )
@@ -88,3 +89,19 @@ def test_targets_use_medians_and_skip_failures(tmp_path: Path) -> None:
     assert verdicts["real bank: all outputs warm (one edit, PDF included)"] == (None, "n/a")
     assert verdicts["real: EPUB / pandoc->EPUB"] == (2.0, "FAIL")
     assert verdicts["real: PDF sheets / pandoc->PDF"] == (None, "n/a")
+
+
+def test_the_five_ratios_of_issue_18_divide_by_pandoc_of_the_same_run(tmp_path: Path) -> None:
+    real = BankResult(Bank("real", tmp_path, 89))
+    real.builds[ALL] = {"cold": series(12), "nochange": series(0.5), "oneedit": series(2)}
+    real.builds["epub"] = {"cold": series(3)}
+    real.pandoc = {"epub": series(2), "pdf": series(8)}
+    like = BankResult(Bank("real-mathml", tmp_path, 89), {"epub": {"cold": series(2.5)}})
+    found = {t.what.removeprefix("ratio: "): t.measured for t in ratios({"real": real, "real-mathml": like})}
+    assert found == {
+        "nothing changed, all outputs / pandoc -> EPUB": 0.25,
+        "one uncommitted edit, all outputs / pandoc -> PDF": 0.25,
+        "cold EPUB, math: mathml / pandoc --mathml -> EPUB": 1.25,
+        "cold EPUB, SVG math / pandoc --mathml -> EPUB": 1.5,
+        "cold, all outputs / pandoc -> PDF": 1.5,
+    }

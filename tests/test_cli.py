@@ -67,14 +67,17 @@ def test_a_filter_given_twice_is_refused(option: str, capsys: pytest.CaptureFixt
 
 
 def test_quiet_prints_only_problems_and_verbose_every_step(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    quiet = qbank("-q", "build", "--source", str(FIXTURE_BANK), "--only", "api", "--out", str(out))
-    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
-    loud = qbank("build", "-v", "--source", str(FIXTURE_BANK), "--only", "api", "--out", str(out))
-    assert loud.returncode == 0
-    assert "reading source" in loud.stderr and "up to date: api" in loud.stderr
-    normal = qbank("build", "--source", str(FIXTURE_BANK), "--only", "api", "--out", str(out))
-    assert "reading source" not in normal.stderr and "built" in normal.stderr
+    def build(*flags: str, out: str = "out") -> str:
+        args = [*flags, "build", "--source", str(FIXTURE_BANK), "--only", "api", "--out", str(tmp_path / out)]
+        result = qbank(*args)
+        assert result.returncode == 0, result.stderr
+        return result.stderr
+
+    assert build("-q") == ""
+    normal = build(out="other")
+    assert "reading source" not in normal and "built api" in normal
+    assert "reading source" in build("-v", out="third")  # every step, with its time
+    assert "up to date: api" in build("-v")  # nothing to do: says so
 
 
 def test_clean_keeps_the_ids_seen(tmp_path: Path) -> None:

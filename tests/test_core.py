@@ -7,6 +7,7 @@ import os
 import random
 import sqlite3
 import subprocess
+import sys
 import time
 import zipfile
 from dataclasses import replace
@@ -28,8 +29,8 @@ from compiler.filters import Filter
 from compiler.fingerprint import fingerprint
 from compiler.output import ZIP_EPOCH, reproducible_zip, write_bytes_atomic
 from compiler.progress import Progress
-from compiler.timestamps import content_timestamp
-from tests.conftest import FIXTURE_BANK, copy_bank, git, run_build
+from compiler.timestamps import content_time, content_timestamp
+from tests.conftest import FIXTURE_BANK, ROOT, copy_bank, git, run_build
 
 QUESTION = (
     "---\nid: q{n}\ntags: [activation]\n---\n\n"
@@ -222,6 +223,49 @@ def test_content_timestamp_follows_commits_and_uncommitted_edits(
     assert content_timestamp(source) == 1234
 
 
+def test_an_uncommitted_files_time_is_the_time_its_content_was_first_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Touching or re-saving a file moves nothing; a new content, even an old one coming back,
+    is later than everything seen before (Anki takes only a newer note)."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    repo = tmp_path / "repo"
+    source = copy_bank(FIXTURE_BANK, repo / "source")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "bank")
+    edited = source / "01-basics" / "01-softmax.md"
+    original = edited.read_text("utf-8")
+    edited.write_text(original + "\n补充。\n", "utf-8")
+    os.utime(edited, (1_700_000_000, 1_700_000_000))
+    first = content_time(source, {})
+    assert first.timestamp == 1_700_000_000
+    os.utime(edited, (1_700_000_500, 1_700_000_500))  # touched: the same content
+    assert content_time(source, first.seen).timestamp == 1_700_000_000
+    edited.write_text(original + "\n另一句。\n", "utf-8")
+    os.utime(edited, (1_600_000_100, 1_600_000_100))  # an mtime from the past (a copy, a tar)
+    second = content_time(source, first.seen)
+    assert second.timestamp == 1_700_000_001
+    edited.write_text(original + "\n补充。\n", "utf-8")  # back to the first edit
+    os.utime(edited, (1_700_000_000, 1_700_000_000))
+    assert content_time(source, second.seen).timestamp == 1_700_000_002
+
+
+def test_a_folder_no_commit_has_counts_its_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bank copied into an ignored folder of a repository (build/bench/) is dated by its files."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".gitignore").write_text("ignored/\n", "utf-8")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "repo")
+    source = copy_bank(FIXTURE_BANK, repo / "ignored" / "bank")
+    for path in source.rglob("*"):
+        os.utime(path, (1_500_000_000, 1_500_000_000))
+    assert content_timestamp(source) == 1_500_000_000
+
+
 def test_content_timestamp_outside_git_is_the_newest_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -244,6 +288,43 @@ def test_build_with_nothing_changed_writes_nothing(tmp_path: Path) -> None:
     assert result.skipped == ["api"]
     assert {p: p.stat().st_mtime_ns for p in files} == mtimes
     assert sorted(p for p in out.rglob("*") if p.is_file() and ".lock" not in p.name) == sorted(files)
+
+
+def test_a_build_with_nothing_to_do_loads_nothing_and_reports_what_a_full_one_does(tmp_path: Path) -> None:
+    """`python -m compiler build` with nothing changed answers from build/.state (compiler.nochange)
+    without importing Pydantic, Jinja2 or a backend; any change to the source goes through phase one
+    again, so a new error is reported, and an output changed by hand is written again."""
+    source = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-X", "importtime", "-m", "compiler", "--source", str(source)]
+    cmd += ["build", "--out", str(out), "--only", "api,anki"]
+
+    def run() -> tuple[int, list[str], set[str]]:
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+        lines = done.stderr.splitlines()
+        modules = {line.split("|")[-1].strip() for line in lines if line.startswith("import time:")}
+        return done.returncode, [line for line in lines if not line.startswith("import time:")], modules
+
+    code, first, _ = run()
+    assert code == 0
+    code, again, modules = run()
+    assert code == 0 and again == [line for line in first if not line.startswith("note:")]
+    assert again[-1].startswith("built api, anki (")
+    assert not {"pydantic", "jinja2", "compiler.loader", "compiler.backends.anki.backend"} & modules
+
+    question = source / "02-models" / "01-sgd.md"
+    good = question.read_text("utf-8")
+    question.write_text(good.replace("company: [阿里巴巴]", "company: [无名公司]", 1), "utf-8")
+    code, broken, modules = run()
+    assert code == 1 and any("unknown company '无名公司'" in line for line in broken)
+    assert "compiler.loader" in modules
+    question.write_text(good, "utf-8")
+    assert run()[0] == 0
+    index = out / "api" / "v1" / "index.json"
+    written = index.read_bytes()
+    index.write_text("{}", "utf-8")
+    code, _, modules = run()
+    assert code == 0 and index.read_bytes() == written and "compiler.loader" in modules
 
 
 def test_touched_output_is_rebuilt(tmp_path: Path) -> None:

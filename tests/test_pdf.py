@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import os
 import re
 import shutil
 import sqlite3
@@ -36,6 +37,7 @@ from tests.conftest import (
     FIXTURE_BANK,
     REAL_BANK,
     copy_bank,
+    git,
     load_real_bank,
     run_build,
     run_build_at_fixed_time,
@@ -263,6 +265,46 @@ def test_an_edit_renders_only_the_documents_of_its_chapter_again(tmp_path: Path,
     run_build(bank, warm_out, only=["pdf"])
     # chapter 2 of the cheat sheet and of the drill sheet, and the one key-points document
     assert len(rendered_parts() - before) == 3
+
+
+def test_an_uncommitted_edit_renders_only_the_documents_of_its_chapter_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The author's loop: a git clone, an edit not committed. The bank's time moves (Anki needs a
+    newer time), yet a document of an unchanged chapter is the same document: the dates are set on
+    the joined PDF, not inside each document."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    committed = 1_700_000_000  # 2023-11-14 22:13:20 UTC
+    repo = tmp_path / "repo"
+    bank = copy_bank(FIXTURE_BANK, repo / "bank")
+    git(repo, "init", "-q", when=committed)
+    git(repo, "add", "-A", when=committed)
+    git(repo, "commit", "-q", "-m", "bank", when=committed)
+    out = tmp_path / "out"
+
+    def rendered_parts() -> set[str]:
+        with sqlite3.connect(out / ".cache" / "cache.sqlite") as db:
+            return {k for (k,) in db.execute("SELECT key FROM entries WHERE namespace = 'pdf-part'")}
+
+    run_build(bank, out, only=["pdf", "api"])
+    before = rendered_parts()
+    files = {p: p.stat().st_mtime_ns for p in out.rglob("*.json") if p.is_file()}
+    question = bank / "02-models" / "01-sgd.md"
+    question.write_text(question.read_text("utf-8").replace("# ", "# 为什么", 1), "utf-8")
+    os.utime(question, (committed + 600, committed + 600))  # the same day: the title date stays
+    run_build(bank, out, only=["pdf", "api"])
+    info = pypdf.PdfReader(out / "pdf" / "test-bank-cheatsheet.pdf").metadata
+    assert info is not None and str(info["/ModDate"]) == "D:20231114222320Z"  # the edit's time
+    # chapter 2 of the cheat sheet and of the drill sheet, and the key-points document (titles)
+    assert len(rendered_parts() - before) == 3
+    rewritten = sorted(str(p.relative_to(out)) for p, t in files.items() if p.stat().st_mtime_ns != t)
+    assert "api/v1/questions/softmax.json" not in rewritten  # a question of chapter 1
+    assert "api/v1/questions/sgd-pseudocode.json" in rewritten and "api/v1/index.json" in rewritten
+    # saving the file again without a change (an editor, `touch`) moves nothing
+    os.utime(question, (committed + 7200, committed + 7200))
+    after = rendered_parts()
+    result = run_build(bank, out, only=["pdf", "api"])
+    assert rendered_parts() == after and sorted(result.skipped) == ["api", "pdf"]
 
 
 # ---- options and filters --------------------------------------------------------------------

@@ -4,9 +4,12 @@
     python tools/bench.py [--runs N] [--quick] [--sizes real,500,2000,10000] [--backends ...]
     nox -s bench -- --quick
 
-Banks: the real one (a fresh copy of source/ in build/bench/banks/real, so that the "one edit"
-build never touches source/) and synthetic ones from tools/synth.py in build/bench/banks/synth-N
-(generated once and reused while tools/synth.py is unchanged).
+Banks: the real one, as a user has it: a git clone of this repository in build/bench/banks/real
+(its source/ is the bank; the "one edit" build edits it without committing, so the content time
+comes from git and the edit as it does for an author), the same clone with `outputs.epub.math:
+mathml` committed (build/bench/banks/real-mathml: the EPUB like for like with `pandoc --mathml`),
+and synthetic ones from tools/synth.py in build/bench/banks/synth-N (generated once and reused
+while tools/synth.py is unchanged).
 
 For every bank and output (`--only api`, `anki`, `pdf`, `epub`, and all backends together) one run
 is three builds of `python -m compiler --source BANK build --out OUT --only X`:
@@ -276,12 +279,23 @@ def question_files(bank: Path) -> list[Path]:
     )
 
 
-def real_bank() -> Bank:
-    """A fresh copy of source/: the "one edit" build edits the copy, never the real bank."""
-    dest = WORK / "banks" / "real"
-    shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(ROOT / "source", dest)
-    return Bank("real", dest, len(question_files(dest)))
+def real_bank(name: str = "real", epub_math: str = "") -> Bank:
+    """source/ in a fresh git clone of HEAD: the "one edit" build edits the clone, never the real
+    bank. With `epub_math`, bank.yaml's EPUB math is set to it and committed in the clone."""
+    repo = WORK / "banks" / name
+    shutil.rmtree(repo, ignore_errors=True)
+    repo.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(repo)], check=True)
+    dest = repo / "source"
+    if epub_math:
+        config = dest / "bank.yaml"
+        text = config.read_text(encoding="utf-8")
+        config.write_text(
+            re.sub(r"^  epub: \{\}$", f"  epub: {{math: {epub_math}}}", text, flags=re.M), "utf-8"
+        )
+        author = ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "-c", "commit.gpgsign=false"]
+        subprocess.run(["git", *author, "commit", "-qam", f"EPUB math: {epub_math}"], cwd=repo, check=True)
+    return Bank(name, dest, len(question_files(dest)))
 
 
 def synthetic_bank(n: int, console: Console) -> Bank:
@@ -436,12 +450,44 @@ def targets(results: dict[str, BankResult]) -> list[Target]:
             seconds("10,000: api + anki + epub cold", s10k, NOT_PDF, "cold", 60),
             seconds("10,000: api + anki + epub warm (one edit)", s10k, NOT_PDF, "oneedit", 60),
         ]
+    found += ratios(results)
     for r in results.values():
+        if not r.pandoc:
+            continue
         name = r.bank.name
         found += [
             Target(f"{name}: EPUB / pandoc->EPUB", r.ratio("epub"), 1.0, "x", r.ratio("epub", "cpu_s")),
             Target(f"{name}: PDF sheets / pandoc->PDF", r.ratio("pdf"), 1.0, "x", r.ratio("pdf", "cpu_s")),
         ]
+    return found
+
+
+def pandoc_time(result: BankResult | None, fmt_name: str, attr: str = "wall_s") -> float | None:
+    series = result.pandoc.get(fmt_name) if result else None
+    return series.median(attr) if series and series.ok else None
+
+
+def ratios(results: dict[str, BankResult]) -> list[Target]:
+    """The five ratios of issue 18, each to pandoc timed in the same run on the same content."""
+    real, mathml = results.get("real"), results.get("real-mathml")
+    if real is None:
+        return []
+    wanted = [
+        ("nothing changed, all outputs / pandoc -> EPUB", real, ALL, "nochange", "epub", 0.5),
+        ("one uncommitted edit, all outputs / pandoc -> PDF", real, ALL, "oneedit", "pdf", 0.5),
+        ("cold EPUB, math: mathml / pandoc --mathml -> EPUB", mathml, "epub", "cold", "epub", 1.5),
+        ("cold EPUB, SVG math / pandoc --mathml -> EPUB", real, "epub", "cold", "epub", 3.0),
+        ("cold, all outputs / pandoc -> PDF", real, ALL, "cold", "pdf", 1.5),
+    ]
+    found = []
+    for what, result, output, scenario, fmt_name, limit in wanted:
+        wall, cpu = (
+            quotient(
+                result.time(output, scenario, attr) if result else None, pandoc_time(real, fmt_name, attr)
+            )
+            for attr in ("wall_s", "cpu_s")
+        )
+        found.append(Target(f"ratio: {what}", wall, limit, "x", cpu))
     return found
 
 
@@ -493,7 +539,9 @@ def targets_table(found: list[Target]) -> Table:
 
 def scaling_table(results: dict[str, BankResult]) -> Table | None:
     """Cold time of each output on a synthetic bank over the next smaller one (wall and CPU)."""
-    synth = sorted((r for r in results.values() if r.bank.name != "real"), key=lambda r: r.bank.questions)
+    synth = sorted(
+        (r for r in results.values() if r.bank.name.startswith("synth-")), key=lambda r: r.bank.questions
+    )
     pairs = list(itertools.pairwise(synth))
     if not pairs:
         return None
@@ -532,6 +580,8 @@ def machine() -> dict[str, Any]:
         "loadavg_at_start": list(os.getloadavg()),
         "commit": git("rev-parse", "HEAD"),
         "uncommitted_changes": bool(git("status", "--porcelain", "--", "compiler", "templates")),
+        "node": platform.node(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
     }
 
 
@@ -545,6 +595,10 @@ def write_results(path: Path, meta: dict[str, Any], results: dict[str, BankResul
     found = targets(results)
     data = {
         **meta,
+        "ratios": {
+            t.what.removeprefix("ratio: "): {"wall": t.measured, "cpu": t.cpu, "target": t.limit}
+            for t in ratios(results)
+        },
         "banks": {name: r.to_json() for name, r in results.items()},
         "targets": [{**asdict(t), "verdict": t.verdict} for t in found],
     }
@@ -603,6 +657,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_pandoc:
             formats = [f for f in ("epub", "pdf") if any(o == ALL or f in o.split("+") for o in outputs)]
             result.pandoc = measure_pandoc(bank, formats, args.runs, console)
+        if size == "real" and (not args.backends or "epub" in args.backends):
+            like = real_bank("real-mathml", epub_math="mathml")
+            console.print(f"[bold]{like.name}[/bold]: the EPUB with MathML, {args.runs} run(s)")
+            results[like.name] = BankResult(like, {"epub": measure_output(like, "epub", args.runs, console)})
         write_results(args.results, meta, results)  # after each bank: a long run keeps its results
     meta["machine"]["loadavg_at_end"] = list(os.getloadavg())
     write_results(args.results, meta, results)
@@ -612,6 +670,8 @@ def main(argv: list[str] | None = None) -> int:
     if scaling is not None:
         console.print(scaling)
     console.print(targets_table(targets(results)))
+    for t in ratios(results):
+        console.print(f"{t.what}: {fmt(t.measured)}x (CPU {fmt(t.cpu)}x), target <= {t.limit:g}x")
     for line in failures(results):
         console.print(f"[red]failed:[/red] {line}")
     load = os.getloadavg()[0]

@@ -9,16 +9,7 @@ from __future__ import annotations
 import importlib
 
 from compiler.backends.base import Backend, BuildContext
-
-# name -> "module:Class", in the order a full build runs them (slowest first, so the
-# parallel workers finish together).
-REGISTRY = {
-    "pdf": "compiler.backends.pdf.backend:PdfBackend",
-    "epub": "compiler.backends.epub.backend:EpubBackend",
-    "anki": "compiler.backends.anki.backend:AnkiBackend",
-    "api": "compiler.backends.api.backend:ApiBackend",
-    "site": "compiler.backends.site.backend:SiteBackend",
-}
+from compiler.registry import REGISTRY
 
 
 class Backends(dict[str, type[Backend]]):

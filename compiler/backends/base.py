@@ -11,7 +11,7 @@ A backend is a folder `compiler/backends/<name>/` whose `backend.py` holds one c
         def math_forms(self, options) -> frozenset[MathForm]: ...   # math it draws
         def build(self, bank, ctx) -> list[Path]: ...               # write through ctx.write
 
-and one line in `compiler.backends.REGISTRY`. Phase one hands every backend a rendered, validated
+and one line in `compiler.registry.REGISTRY`. Phase one hands every backend a rendered, validated
 bank: HTML for every question, every formula typeset as SVG when some backend asks for "svg"
 (`compiler.math.svg`, cached), MathML in `bank.mathml` when some backend asks for "mathml", and
 the reader-visible words in the bank's language (`bank.words`). A backend never starts pandoc and

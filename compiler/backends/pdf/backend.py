@@ -105,7 +105,7 @@ class PdfBackend:
                     )
                 for warning in pdf.warnings:
                     ctx.note(f"{sheet}: WeasyPrint: {warning}")
-            data = join(pdfs, [part.chapters for part in parts])
+            data = join(pdfs, [part.chapters for part in parts], bank.timestamp)
             written.append(ctx.write(ctx.out_dir / f"{bank.stem}-{sheet}.pdf", data))
         return written
 

@@ -4,7 +4,9 @@ The cheat sheet and the drill sheet are laid out one chapter at a time (see
 `compiler.backends.pdf.sheets.sheet_parts`). The joined PDF keeps what a reader uses: the pages in order,
 one outline of every chapter and question, the metadata and language of the first document, and
 the links of the table of contents, which WeasyPrint wrote as `qbank-chapter:N` URIs (the chapter
-is in another document) and which become links to that chapter's first page here.
+is in another document) and which become links to that chapter's first page here. The dates are
+set here, not in the documents: a chapter's document stays the same (and cached) when an edit
+elsewhere moves the bank's time.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ import pikepdf
 
 from compiler.backends.pdf.render import Bookmark, RenderedPdf
 from compiler.backends.pdf.sheets import CHAPTER_LINK
+from compiler.timestamps import pdf_date
 
 PX_TO_PT = 0.75
 
 
-def join(parts: Sequence[RenderedPdf], chapters: Sequence[tuple[int, ...]]) -> bytes:
-    """One PDF of `parts` in order; `chapters[i]` are the chapter numbers part i holds."""
+def join(parts: Sequence[RenderedPdf], chapters: Sequence[tuple[int, ...]], timestamp: int) -> bytes:
+    """One PDF of `parts` in order; `chapters[i]` are the chapter numbers part i holds; created
+    and modified at the content time `timestamp`."""
     out = pikepdf.Pdf.new()
     sources = [pikepdf.open(io.BytesIO(part.data)) for part in parts]
     try:
@@ -31,6 +35,9 @@ def join(parts: Sequence[RenderedPdf], chapters: Sequence[tuple[int, ...]]) -> b
             out.pages.extend(source.pages)
         first = sources[0]
         out.trailer.Info = out.copy_foreign(first.trailer.Info)
+        date = pikepdf.String(pdf_date(timestamp))
+        out.trailer.Info.CreationDate = date
+        out.trailer.Info.ModDate = date
         for name in ("/Lang", "/PageMode"):
             if name in first.Root:
                 out.Root[name] = first.Root[name]

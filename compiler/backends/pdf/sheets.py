@@ -24,7 +24,6 @@ from compiler.math.forms import Math, replace_math
 from compiler.model import Bank, Chapter, Question
 from compiler.occlusions import Box, cards
 from compiler.templating import render
-from compiler.timestamps import iso_datetime
 from compiler.typefaces import mono_families, text_families
 from compiler.vocabulary import Vocabulary
 from schema.models import PdfOptions
@@ -345,7 +344,6 @@ def sheet_html(
             "key_points": sum(len(q.key_points) for q in questions),
             "companies": len({name for q in questions for name in q.companies}),
         },
-        updated=iso_datetime(bank.timestamp),
     )
 
 
