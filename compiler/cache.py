@@ -13,6 +13,7 @@ write, a disk error, a hand edit) is discarded and recomputed.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -31,6 +32,11 @@ def key(*parts: str) -> str:
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def value_key(*values: object) -> str:
+    """A key for JSON values (the inputs a cached rendering depends on)."""
+    return key(json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
 
 
 def _checksum(value: str | bytes) -> str:

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from compiler.backends.base import Backend
-from compiler.model import Bank
+from compiler.model import Bank, Question
 from compiler.templating import TEMPLATES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,21 +65,24 @@ def code_version(backend: type[Backend]) -> str:
     return digest.hexdigest()
 
 
+def question_content(q: Question) -> dict[str, object]:
+    """Everything of one question an output can show, as JSON values: one rule for what a
+    change to a question is (the fingerprints here, the pages the backends cache)."""
+    return {
+        "id": q.id,
+        "chapter": q.chapter_slug,
+        "number": q.number,
+        "title": q.title,
+        "answer": q.answer,
+        "meta": q.meta.model_dump(mode="json"),
+        "companies": [c.model_dump(mode="json") for c in q.companies],
+        "html": [q.html.title_html, q.html.answer_html, *q.html.formulas_html, *q.html.key_points_html],
+    }
+
+
 def bank_digest(bank: Bank, backend: str) -> str:
     """The content `backend` reads: every question, and of `outputs` its own options only."""
-    questions = [
-        {
-            "id": q.id,
-            "chapter": q.chapter_slug,
-            "number": q.number,
-            "title": q.title,
-            "answer": q.answer,
-            "meta": q.meta.model_dump(mode="json"),
-            "companies": [c.model_dump(mode="json") for c in q.companies],
-            "html": [q.html.title_html, q.html.answer_html, *q.html.formulas_html, *q.html.key_points_html],
-        }
-        for q in bank.questions
-    ]
+    questions = [question_content(q) for q in bank.questions]
     config = bank.config.model_dump(mode="json")
     # its own options, and where the site is: every output links its questions there
     config["outputs"] = {"own": config["outputs"].get(backend), "site_url": bank.config.outputs.site.base_url}

@@ -8,6 +8,7 @@ the same input gives the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import struct
@@ -17,7 +18,11 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from compiler.cache import Cache, key
+
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+DEFLATE_CACHE = "deflate"  # an entry's compressed bytes, by its content
+DEFLATE_VERSION = "1"  # bump when `_pack` compresses differently
 _VERSION = 20  # "version made by" and "needed to extract", as zipfile writes them
 
 
@@ -91,29 +96,44 @@ def write_text_atomic(path: Path, text: str) -> bool:
 
 
 def reproducible_zip(
-    entries: dict[str, bytes], first: str | None = None, stored: tuple[str, ...] = ()
+    entries: dict[str, bytes], first: str | None = None, stored: tuple[str, ...] = (), cache: Cache | None = None
 ) -> bytes:
     """A zip of `entries` with fixed dates and sorted names; `first` is written first (EPUB's
     `mimetype`), names in `stored` are not compressed.
 
     The entries are compressed on all cores (zlib releases the GIL; a large EPUB is hundreds of
-    megabytes of SVG) and the archive is laid out as `zipfile` lays it out, byte for byte."""
+    megabytes of SVG) and the archive is laid out as `zipfile` lays it out, byte for byte. With a
+    `cache`, an entry compressed before (the same bytes) is not compressed again: after an edit,
+    only the pages that changed are."""
     names = sorted(entries)
     if first is not None and first in entries:
         names.remove(first)
         names.insert(0, first)
+    keys = {name: _deflate_key(entries[name]) for name in names if cache is not None and name not in stored}
+    deflated = {name: data for name, k in keys.items() if cache and (data := cache.get_bytes(DEFLATE_CACHE, k))}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        packed = list(pool.map(lambda name: _pack(entries[name], name in stored), names))
+        packed = list(pool.map(lambda name: _pack(entries[name], name in stored, deflated.get(name)), names))
+    if cache is not None:
+        for name, (data, *_) in zip(names, packed, strict=True):
+            if name in keys and name not in deflated:
+                cache.put_bytes(DEFLATE_CACHE, keys[name], data)
     return _zip_layout(names, packed)
 
 
-def _pack(data: bytes, store: bool) -> tuple[bytes, int, int, int]:
+def _deflate_key(data: bytes) -> str:
+    return key(DEFLATE_VERSION, zlib.ZLIB_RUNTIME_VERSION, hashlib.sha256(data).hexdigest())
+
+
+def _pack(data: bytes, store: bool, deflated: bytes | None = None) -> tuple[bytes, int, int, int]:
     """(the bytes to write, zip method, CRC-32, size): raw deflate at zlib's default level
-    (on a large EPUB, level 9 took half as long again for 0.2 % fewer bytes)."""
+    (on a large EPUB, level 9 took half as long again for 0.2 % fewer bytes), or `deflated`, the
+    same bytes compressed before."""
     if store:
         return data, zipfile.ZIP_STORED, zlib.crc32(data), len(data)
-    deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
-    return deflate.compress(data) + deflate.flush(), zipfile.ZIP_DEFLATED, zlib.crc32(data), len(data)
+    if deflated is None:
+        deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+        deflated = deflate.compress(data) + deflate.flush()
+    return deflated, zipfile.ZIP_DEFLATED, zlib.crc32(data), len(data)
 
 
 def _zip_layout(names: list[str], packed: list[tuple[bytes, int, int, int]]) -> bytes:

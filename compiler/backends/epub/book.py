@@ -7,12 +7,14 @@ chapter (each question a heading with the anchor `q-<id>`), the index by company
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import unicodedata
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from markupsafe import Markup
 
@@ -24,7 +26,8 @@ from compiler.backends.epub.xhtml import (
     plain_text,
     to_xhtml,
 )
-from compiler.cache import Cache
+from compiler.cache import Cache, value_key
+from compiler.fingerprint import question_content
 from compiler.links import question_url
 from compiler.math.forms import Math, bank_math, question_math
 from compiler.math.svg import SvgTemplate
@@ -40,6 +43,7 @@ STYLESHEET = "style/book.css"
 COVER_IMAGE = "images/cover.svg"
 NAV_PAGE = "nav.xhtml"
 INDEX_PAGE = "index.xhtml"
+CHAPTER_CACHE = "epub-chapter"  # a chapter's view and pages, by what they are made from
 PARALLEL_FROM = 200  # questions: a smaller book is made in one process (starting more costs more)
 PART_BYTES = 280_000  # split a chapter between questions beyond this size (see `_chapter`)
 UUID_NAMESPACE = uuid.UUID("6f6c1a4e-2b1d-5c55-9d1e-7a1b0c9e3f10")  # fixed: identifiers never change
@@ -152,7 +156,8 @@ def company_anchor(slug: str) -> str:
 # ---- building ------------------------------------------------------------------------------------
 
 
-def build_book(bank: Bank, options: EpubOptions, cache: Cache) -> Book:
+def build_book(bank: Bank, options: EpubOptions, cache: Cache, version: str) -> Book:
+    """The book; `version` names the code and templates that make its pages (cache keys)."""
     lang = bank.config.language
     use_mathml = options.math == "mathml"
     mathml = bank.mathml if use_mathml else None
@@ -160,7 +165,7 @@ def build_book(bank: Bank, options: EpubOptions, cache: Cache) -> Book:
     image_href = {name: res.file for name, res in images.items()}
     chapter_pages: list[Page] = []
     chapters: list[ChapterView] = []
-    for view, pages in _chapters(bank, cache, mathml, image_href):
+    for view, pages in _chapters(bank, cache, mathml, image_href, version):
         chapters.append(view)
         chapter_pages.extend(pages)
     index = _index(bank, chapters)
@@ -265,22 +270,95 @@ def _images(bank: Bank) -> dict[str, Resource]:
 
 
 def _chapters(
-    bank: Bank, cache: Cache, mathml: dict[Math, str] | None, image_href: dict[str, str]
+    bank: Bank, cache: Cache, mathml: dict[Math, str] | None, image_href: dict[str, str], version: str
 ) -> list[tuple[ChapterView, list[Page]]]:
-    """Every chapter's view and pages. Chapters are independent: in a large bank they are made
-    in parallel processes (same bytes; each process converts the formulas of its chapters)."""
+    """Every chapter's view and pages: from the cache when nothing they show changed (an edit
+    makes its own chapter again, not the book), else made. Chapters are independent: in a large
+    bank they are made in parallel processes (same bytes; each process converts the formulas of
+    its chapters)."""
     lang = bank.config.language
     links = {q.id: url for q in bank.questions if (url := question_url(bank, q.id))}
-    if len(bank.questions) < PARALLEL_FROM:
+    chapters = bank.chapters
+    keys = [_chapter_key(version, c, lang, links, _subset(mathml, c), image_href) for c in chapters]
+    done: dict[int, tuple[ChapterView, list[Page]]] = {}
+    for n, k in enumerate(keys):
+        if (text := cache.get(CHAPTER_CACHE, k)) is not None:
+            done[n] = _load_chapter(text)
+    todo = [n for n in range(len(chapters)) if n not in done]
+    if sum(len(chapters[n].questions) for n in todo) < PARALLEL_FROM:
         svgs: dict[Math, SvgTemplate] = {}
-        return [
-            _chapter(c, MathRenderer(cache, mathml, svgs), image_href, lang, links) for c in bank.chapters
-        ]
-    jobs = [(c, cache.folder, _subset(mathml, c), image_href, lang, links) for c in bank.chapters]
-    done = map_in_processes(_chapter_in_worker, jobs)
-    for _, _, entries in done:
-        cache.absorb(entries)
-    return [(view, pages) for view, pages, _ in done]
+        for n in todo:
+            done[n] = _chapter(chapters[n], MathRenderer(cache, mathml, svgs), image_href, lang, links)
+    else:
+        jobs = [(chapters[n], cache.folder, _subset(mathml, chapters[n]), image_href, lang, links) for n in todo]
+        for n, (view, pages, entries) in zip(todo, map_in_processes(_chapter_in_worker, jobs), strict=True):
+            cache.absorb(entries)
+            done[n] = (view, pages)
+    for n in todo:
+        cache.put(CHAPTER_CACHE, keys[n], _dump_chapter(*done[n]))
+    return [done[n] for n in range(len(chapters))]
+
+
+def _chapter_key(
+    version: str,
+    chapter: Chapter,
+    lang: str,
+    links: dict[str, str],
+    mathml: dict[Math, str] | None,
+    image_href: dict[str, str],
+) -> str:
+    """What a chapter's pages are made from: the code and templates (`version`), the chapter's
+    questions as the model has them, their links to the site, their figures' names in the book
+    and, with MathML, pandoc's MathML of their formulas."""
+    questions = chapter.questions
+    return value_key(
+        CHAPTER_CACHE,
+        version,
+        lang,
+        [chapter.slug, chapter.number, chapter.title],
+        [question_content(q) for q in questions],
+        [links.get(q.id, "") for q in questions],
+        sorted({a.name: image_href.get(a.name, "") for q in questions for a in q.assets}.items()),
+        None if mathml is None else sorted([m.tex, m.display, markup] for m, markup in mathml.items()),
+    )
+
+
+def _dump_chapter(view: ChapterView, pages: list[Page]) -> str:
+    return json.dumps(
+        {"view": asdict(view), "pages": [{**asdict(p), "content": p.content.decode("utf-8")} for p in pages]},
+        ensure_ascii=False,
+    )
+
+
+def _load_chapter(text: str) -> tuple[ChapterView, list[Page]]:
+    data = json.loads(text)
+    view = data["view"]
+
+    def question(d: dict[str, Any]) -> QuestionView:
+        return QuestionView(
+            anchor=d["anchor"],
+            href=d["href"],
+            number=d["number"],
+            title=Markup(d["title"]),
+            title_text=d["title_text"],
+            answer=Markup(d["answer"]),
+            key_points=tuple(Markup(p) for p in d["key_points"]),
+            formulas=tuple((name, Markup(f)) for name, f in d["formulas"]),
+            companies=tuple(Link(**link) for link in d["companies"]),
+            tags=tuple(Link(**link) for link in d["tags"]),
+            difficulty=d["difficulty"],
+            source=d["source"],
+            page_url=d["page_url"],
+        )
+
+    chapter = ChapterView(
+        view["file"], view["anchor"], view["number"], view["title"], tuple(question(q) for q in view["questions"])
+    )
+    pages = [
+        Page(p["file"], p["uid"], p["title"], p["content"].encode("utf-8"), tuple(p["properties"]), p["linear"])
+        for p in data["pages"]
+    ]
+    return chapter, pages
 
 
 def _subset(mathml: dict[Math, str] | None, chapter: Chapter) -> dict[Math, str] | None:

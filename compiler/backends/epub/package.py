@@ -14,6 +14,7 @@ from typing import Any
 from ebooklib import epub
 
 from compiler.backends.epub.book import Book, Page, Resource
+from compiler.cache import Cache
 from compiler.output import reproducible_zip
 from compiler.timestamps import ISO_DATETIME
 
@@ -68,8 +69,8 @@ class _Entries(dict[str, bytes]):
         self[name] = data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
 
-def package(book: Book) -> bytes:
-    """The EPUB file's bytes."""
+def package(book: Book, cache: Cache | None = None) -> bytes:
+    """The EPUB file's bytes; `cache` keeps compressed pages for the next build."""
     ebook = epub.EpubBook()
     ebook.FOLDER_NAME = "EPUB"
     ebook.set_identifier(book.identifier)
@@ -108,7 +109,7 @@ def package(book: Book) -> bytes:
     )
     writer.process()
     writer.write()
-    return reproducible_zip(writer.out, first="mimetype", stored=("mimetype",))
+    return reproducible_zip(writer.out, first="mimetype", stored=("mimetype",), cache=cache)
 
 
 def _resource(resource: Resource) -> epub.EpubItem:
