@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from compiler.backends.base import BuildContext, MathForm
 from compiler.backends.site.pages import SiteBuilder
+from compiler.fingerprint import code_version
 from compiler.model import Bank
 from schema.models import SiteOptions
 
@@ -30,5 +31,5 @@ class SiteBackend:
 
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
         root = ctx.out_dir
-        files = SiteBuilder(bank, ctx.cache, ctx.options).build()
+        files = SiteBuilder(bank, ctx.cache, ctx.options, code_version(type(self))).build()
         return [ctx.write(root / rel, data) for rel, data in files.items()]

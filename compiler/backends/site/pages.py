@@ -19,7 +19,8 @@ from markupsafe import Markup
 from compiler.backends.site import offline
 from compiler.backends.site.html import PageMath, answer_html, inline_html
 from compiler.backends.site.search import build_index, dump_index, expand_tags
-from compiler.cache import Cache
+from compiler.cache import Cache, value_key
+from compiler.fingerprint import question_content
 from compiler.links import question_page
 from compiler.model import Bank, Chapter, Question
 from compiler.templating import TEMPLATES, render
@@ -28,6 +29,7 @@ from compiler.vocabulary import Vocabulary
 from schema.models import Company, SiteOptions
 
 STATIC = ("site.css", "site.js", "search.js", "practice.js", "icon.svg")
+QUESTION_CACHE = "site-question"  # a question's page and practice script, by what they show
 # The words the scripts look up, by the same dotted keys as the templates: site.js.* and these.
 SCRIPT_COMMON_WORDS = ("common.question",)
 
@@ -99,10 +101,12 @@ def script_words(words: Vocabulary) -> Markup:
 
 
 class SiteBuilder:
-    def __init__(self, bank: Bank, cache: Cache, options: SiteOptions | None = None) -> None:
+    def __init__(self, bank: Bank, cache: Cache, options: SiteOptions, version: str) -> None:
+        """`version` names the code and templates that make the pages (the cache keys)."""
         self.bank = bank
         self.cache = cache
-        self.options = options or SiteOptions()
+        self.version = version
+        self.options = options
         self.words = bank.words
         self.chapters = {c.slug: c for c in bank.chapters}
         self.questions = bank.questions
@@ -125,6 +129,7 @@ class SiteBuilder:
         self.entries = {q.id: self._entry(q) for q in self.questions}
         self.companies = [c for c in bank.companies if any(c in q.companies for q in self.questions)]
         self.tags = self._tags()
+        self._frame: str | None = None
 
     # ---- the whole site ---------------------------------------------------------------------
 
@@ -195,7 +200,29 @@ class SiteBuilder:
         self.files[rel] = text.encode("utf-8")
 
     def _question(self, q: Question, prev: Entry | None, nxt: Entry | None) -> None:
+        """A question's page and its practice script: from the cache when nothing they show
+        changed (an answer edited elsewhere changes neither), else made."""
         rel = question_path(q.id)
+        source_file = q.path.relative_to(self.bank.root).as_posix()
+        k = value_key(
+            QUESTION_CACHE,
+            self.version,
+            self._frame_key(),
+            question_content(q),
+            source_file,
+            [self._entry_content(e) for e in (self.entries[q.id], prev, nxt)],
+        )
+        cached = self.cache.get(QUESTION_CACHE, k)
+        if cached is not None:
+            page, script = json.loads(cached)
+            self.files[rel], self.files[practice_path(q.id)] = page.encode("utf-8"), script.encode("utf-8")
+            return
+        self._question_page(q, prev, nxt, rel, source_file)
+        self.files[practice_path(q.id)] = offline.question_script(q.id, self._practice_parts(q))
+        made = [self.files[rel].decode("utf-8"), self.files[practice_path(q.id)].decode("utf-8")]
+        self.cache.put(QUESTION_CACHE, k, json.dumps(made, ensure_ascii=False))
+
+    def _question_page(self, q: Question, prev: Entry | None, nxt: Entry | None, rel: str, source_file: str) -> None:
         root = "../" * rel.count("/")
         math = PageMath(self.cache)
         entry = self.entries[q.id]
@@ -218,9 +245,46 @@ class SiteBuilder:
             key_points=key_points,
             prev=prev,
             next=nxt,
-            source_file=q.path.relative_to(self.bank.root).as_posix(),
+            source_file=source_file,
         )
-        self.files[practice_path(q.id)] = offline.question_script(q.id, self._practice_parts(q))
+
+    def _frame_key(self) -> str:
+        """What every page shows of the whole site (`_site`: header, footer, the filters' lists)
+        and the assets it links. The search index is left out: only search.html and practice.html
+        load it, and those are always made."""
+        if self._frame is None:
+            site = self._site()
+            parts: dict[str, object] = {
+                "chapters": [[c.slug, c.number, c.title, len(c.questions)] for c in self.bank.chapters],
+                "companies": [[c.model_dump(mode="json"), n] for c, n in self.companies_counted()],
+                "tags": [[t.tag, t.description, len(t.entries), list(t.children)] for t in self.tags.values()],
+                "assets": {n: url for n, url in self.asset_url.items() if n != "search-index.js"},
+            }
+            derived = {"chapters", "companies", "tags", "top_tags", "chapter_label"}  # from the parts above
+            for name, value in site.items():
+                if name in derived:
+                    continue
+                if not isinstance(value, str | int):
+                    raise TypeError(f"site.{name}: say how it enters the key of a cached page (_frame_key)")
+                parts[name] = value
+            self._frame = value_key(parts)
+        return self._frame
+
+    @staticmethod
+    def _entry_content(entry: Entry | None) -> list[object] | None:
+        """An entry as a page shows it (a neighbour in the pager, a line of a list)."""
+        if entry is None:
+            return None
+        c = entry.chapter
+        return [
+            entry.id,
+            entry.number,
+            str(entry.title_html),
+            [c.slug, c.number, c.title],
+            [company.model_dump(mode="json") for company in entry.companies],
+            list(entry.tags),
+            entry.difficulty,
+        ]
 
     def _practice_parts(self, q: Question) -> dict[str, object]:
         """What practice mode shows of a question, as HTML made for practice.html (at the root):
@@ -261,7 +325,7 @@ class SiteBuilder:
             "formula_count": sum(len(q.formulas) for q in self.questions),
             "chapters": bank.chapters,
             "chapter_label": self._chapter_label,
-            "companies": [(c, sum(c in q.companies for q in self.questions)) for c in self.companies],
+            "companies": self.companies_counted(),
             "tags": self.tags,
             "top_tags": [t for t in self.tags.values() if "/" not in t.tag],
             "search_placeholder": self.options.search_placeholder or words["site.search_placeholder"],
@@ -269,6 +333,9 @@ class SiteBuilder:
             "theme_color": offline.THEME_COLOR,
             "touch_icon": offline.icon_name(offline.ICON_SIZES[0]),
         }
+
+    def companies_counted(self) -> list[tuple[Company, int]]:
+        return [(c, sum(c in q.companies for q in self.questions)) for c in self.companies]
 
     def _entry(self, q: Question) -> Entry:
         math = PageMath(self.cache)
