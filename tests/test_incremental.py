@@ -1,0 +1,75 @@
+"""An edit makes again only what shows it: the EPUB's chapters and the site's question pages are
+cached by what they are made from, and the outputs of a build that took most of them from the
+cache are the bytes a cold build of the same source writes. (The PDF's documents:
+tests/test_pdf.py.)"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from compiler.backends.epub.book import CHAPTER_CACHE
+from compiler.backends.site.pages import QUESTION_CACHE
+from tests.conftest import FIXTURE_BANK, copy_bank, git, run_build
+
+ONLY = ["epub", "site"]
+COMMITTED = 1_700_000_000
+
+
+def cached(out: Path, namespace: str) -> set[str]:
+    with sqlite3.connect(out / ".cache" / "cache.sqlite") as db:
+        return {k for (k,) in db.execute("SELECT key FROM entries WHERE namespace = ?", (namespace,))}
+
+
+def outputs(out: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and not p.relative_to(out).parts[0].startswith(".")
+    }
+
+
+def edit(question: Path, old: str, new: str, when: int) -> None:
+    text = question.read_text("utf-8")
+    assert old in text
+    question.write_text(text.replace(old, new, 1), "utf-8")
+    os.utime(question, (when, when))  # the same day as the commit: the dates shown stay
+
+
+def test_an_uncommitted_edit_makes_again_only_the_pages_that_show_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    repo = tmp_path / "repo"
+    bank = copy_bank(FIXTURE_BANK, repo / "bank")
+    git(repo, "init", "-q", when=COMMITTED)
+    git(repo, "add", "-A", when=COMMITTED)
+    git(repo, "commit", "-q", "-m", "bank", when=COMMITTED)
+    out = tmp_path / "out"
+    run_build(bank, out, only=ONLY)
+    chapters, pages = cached(out, CHAPTER_CACHE), cached(out, QUESTION_CACHE)
+    assert (len(chapters), len(pages)) == (2, 3)  # two chapters, three questions
+    question = bank / "02-models" / "01-sgd.md"  # the last question, alone in chapter 2
+
+    # An answer: its chapter of the book, its own page of the site.
+    edit(question, "for epoch in range(n_epochs):", "for epoch in range(n_epochs):  # 每一轮", COMMITTED + 600)
+    run_build(bank, out, only=ONLY)
+    assert len(cached(out, CHAPTER_CACHE) - chapters) == 1
+    assert len(cached(out, QUESTION_CACHE) - pages) == 1
+    cold = tmp_path / "cold-1"
+    run_build(bank, cold, only=ONLY)
+    assert outputs(out) == outputs(cold)
+
+    # A title: also the page before it, whose pager shows it.
+    chapters, pages = cached(out, CHAPTER_CACHE), cached(out, QUESTION_CACHE)
+    edit(question, "# 写出 SGD 的伪代码", "# 写出随机梯度下降（SGD）的伪代码", COMMITTED + 1200)
+    run_build(bank, out, only=ONLY)
+    assert len(cached(out, CHAPTER_CACHE) - chapters) == 1
+    assert len(cached(out, QUESTION_CACHE) - pages) == 2
+    cold = tmp_path / "cold-2"
+    run_build(bank, cold, only=ONLY)
+    assert outputs(out) == outputs(cold)
