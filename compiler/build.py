@@ -18,7 +18,7 @@ from compiler.backends.base import MathForm
 from compiler.cache import Cache
 from compiler.diagnostics import Diagnostic, Diagnostics
 from compiler.filters import Filter, apply_filter
-from compiler.fingerprint import fingerprint
+from compiler.fingerprint import code_version, fingerprint
 from compiler.loader import load_bank
 from compiler.lock import build_lock
 from compiler.math.forms import bank_math
@@ -188,6 +188,7 @@ def run_backend(name: str, bank: Bank, out: Path, removed: tuple[str, ...] = ())
         options=backend_options(bank, name),
         removed_ids=removed,
         bank_file=bank.root / "bank.yaml",
+        code=code_version(BACKENDS[name]),
     )
     try:
         BACKENDS[name]().build(bank, ctx)

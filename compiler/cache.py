@@ -19,6 +19,7 @@ import sqlite3
 from pathlib import Path
 
 FILE = "cache.sqlite"
+_BATCH = 500  # keys per query of `missing` (SQLite allows 32,766 parameters)
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS entries ("
     " namespace TEXT NOT NULL, key TEXT NOT NULL, sha256 TEXT NOT NULL, value TEXT NOT NULL,"
@@ -121,6 +122,27 @@ class Cache:
             return None
         self.hits += 1
         return value
+
+    def missing(self, namespace: str, keys: list[str]) -> set[str]:
+        """The keys that have no entry, asked in a few queries instead of one per key (a bank
+        has thousands of formulas). An entry found here may still turn out corrupt at `get`,
+        which then misses: the caller must cope with a miss anyway."""
+        out = {k for k in keys if (namespace, k) not in self._pending}
+        db = self._connection()
+        if db is None or not out:
+            return out
+        wanted = sorted(out)
+        try:
+            for start in range(0, len(wanted), _BATCH):
+                batch = wanted[start : start + _BATCH]
+                marks = ",".join("?" * len(batch))
+                rows = db.execute(
+                    f"SELECT key FROM entries WHERE namespace = ? AND key IN ({marks})", (namespace, *batch)
+                )
+                out.difference_update(k for (k,) in rows)
+        except sqlite3.DatabaseError:
+            pass
+        return out
 
     def put(self, namespace: str, k: str, value: str) -> None:
         self._put(namespace, k, value)

@@ -96,7 +96,10 @@ def write_text_atomic(path: Path, text: str) -> bool:
 
 
 def reproducible_zip(
-    entries: dict[str, bytes], first: str | None = None, stored: tuple[str, ...] = (), cache: Cache | None = None
+    entries: dict[str, bytes],
+    first: str | None = None,
+    stored: tuple[str, ...] = (),
+    cache: Cache | None = None,
 ) -> bytes:
     """A zip of `entries` with fixed dates and sorted names; `first` is written first (EPUB's
     `mimetype`), names in `stored` are not compressed.
@@ -110,7 +113,9 @@ def reproducible_zip(
         names.remove(first)
         names.insert(0, first)
     keys = {name: _deflate_key(entries[name]) for name in names if cache is not None and name not in stored}
-    deflated = {name: data for name, k in keys.items() if cache and (data := cache.get_bytes(DEFLATE_CACHE, k))}
+    deflated = {
+        name: data for name, k in keys.items() if cache and (data := cache.get_bytes(DEFLATE_CACHE, k))
+    }
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         packed = list(pool.map(lambda name: _pack(entries[name], name in stored, deflated.get(name)), names))
     if cache is not None:

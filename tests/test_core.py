@@ -103,6 +103,20 @@ def test_corrupt_cache_entry_is_recomputed(tmp_path: Path) -> None:
     assert (out / "api" / "v1" / "questions" / "softmax.json").read_bytes() == good
 
 
+def test_the_cache_names_the_keys_it_lacks_in_batches(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache")
+    assert cache.missing("ns", ["a"]) == {"a"}  # no database yet
+    stored = [f"k{n}" for n in range(1200)]  # more than one query's worth
+    for k in stored:
+        cache.put("ns", k, k)
+    cache.flush()
+    cache.put("ns", "pending", "not flushed yet")
+    cache.put("other", "x", "another namespace")
+    assert cache.missing("ns", [*stored, "pending", "x", "absent"]) == {"x", "absent"}
+    assert cache.get("ns", "k1199") == "k1199"
+    cache.close()
+
+
 def test_atomic_write_keeps_the_old_file_when_interrupted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -56,7 +56,9 @@ def test_an_uncommitted_edit_makes_again_only_the_pages_that_show_it(
     question = bank / "02-models" / "01-sgd.md"  # the last question, alone in chapter 2
 
     # An answer: its chapter of the book, its own page of the site.
-    edit(question, "for epoch in range(n_epochs):", "for epoch in range(n_epochs):  # 每一轮", COMMITTED + 600)
+    edit(
+        question, "for epoch in range(n_epochs):", "for epoch in range(n_epochs):  # 每一轮", COMMITTED + 600
+    )
     run_build(bank, out, only=ONLY)
     assert len(cached(out, CHAPTER_CACHE) - chapters) == 1
     assert len(cached(out, QUESTION_CACHE) - pages) == 1

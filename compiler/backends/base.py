@@ -22,6 +22,7 @@ never reads another backend's files. It reports what the author should fix with 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -56,6 +57,9 @@ class BuildContext:
     options: Any = None  # the backend's `options` model, from bank.yaml `outputs.<name>`
     removed_ids: tuple[str, ...] = ()  # questions that left the bank since the last build
     bank_file: Path = Path("bank.yaml")  # where a warning about the whole bank points
+    # the code and templates the backend runs (`compiler.fingerprint.code_version`): part of the
+    # key of every page it caches by what the page is made from
+    code: str = ""
     notes: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     claimed: set[Path] = field(default_factory=set)
@@ -66,12 +70,16 @@ class BuildContext:
     def out_dir(self) -> Path:
         return output_folder(self.out_root, self.name, self.variant)
 
+    @cached_property
+    def _resolved_out_dir(self) -> Path:  # once: a site writes thousands of files
+        return self.out_dir.resolve()
+
     def write(self, path: Path, data: bytes) -> Path:
         """Write one output; all of a backend's outputs are moved into place together when it
         has finished (`commit`). A backend owns build/<name>/ and writes each path once, so two
         writers can never interleave on one file."""
         resolved = path.resolve()
-        if not resolved.is_relative_to(self.out_dir.resolve()):
+        if not resolved.is_relative_to(self._resolved_out_dir):
             raise OutputClash(f"{self.name} may not write {path}: outside {self.out_dir}")
         if resolved in self.claimed:
             raise OutputClash(f"two outputs claim {path}")

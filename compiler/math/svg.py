@@ -34,7 +34,9 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _ATTR = re.compile(r'([\w:-]+)="([^"]*)"')
 
 
-def _svg_key(math: Math, size_px: float) -> str:
+def svg_key(math: Math, size_px: float = SCREEN_MATH_PX) -> str:
+    """Names the drawing of `math`: what is made from it can be cached by this key without
+    reading the drawing first."""
     return key(SVG_VERSION, str(math.display), f"{size_px:.2f}", math.tex)
 
 
@@ -43,7 +45,7 @@ def math_svg(math: Math, cache: Cache, size_px: float = SCREEN_MATH_PX, id_prefi
 
     `id_prefix` keeps ids unique when many formulas share one page.
     """
-    k = _svg_key(math, size_px)
+    k = svg_key(math, size_px)
     svg = cache.get("svg", k)
     if svg is None:
         svg = _typeset(math, size_px)
@@ -80,10 +82,11 @@ def typeset_all(maths: list[Math], cache: Cache, size_px: float = SCREEN_MATH_PX
 
     Run before the backends start, so that the outputs drawing SVG math (PDF, EPUB, site) find
     every formula in the cache instead of each typesetting it again in its own process."""
-    todo = [m for m in maths if cache.get("svg", _svg_key(m, size_px)) is None]
+    absent = cache.missing("svg", [svg_key(m, size_px) for m in maths])
+    todo = [m for m in maths if svg_key(m, size_px) in absent]
     svgs = map_in_processes(_typeset, [(m, size_px) for m in todo], chunksize=_CHUNK)
     for math, svg in zip(todo, svgs, strict=True):
-        cache.put("svg", _svg_key(math, size_px), svg)
+        cache.put("svg", svg_key(math, size_px), svg)
     return len(todo)
 
 

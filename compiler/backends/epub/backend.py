@@ -13,7 +13,6 @@ from typing import ClassVar
 from compiler.backends.base import BuildContext, MathForm
 from compiler.backends.epub.book import build_book
 from compiler.backends.epub.package import package
-from compiler.fingerprint import code_version
 from compiler.model import Bank
 from schema.models import EpubOptions
 
@@ -29,7 +28,7 @@ class EpubBackend:
         return frozenset({options.math})
 
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
-        book = build_book(bank, ctx.options, ctx.cache, code_version(type(self)))
+        book = build_book(bank, ctx.options, ctx.cache, ctx.code)
         data = package(book, ctx.cache)
         path = ctx.write(ctx.out_dir / f"{bank.stem}.epub", data)
         if ctx.options.math == "mathml":

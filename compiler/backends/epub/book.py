@@ -290,7 +290,9 @@ def _chapters(
         for n in todo:
             done[n] = _chapter(chapters[n], MathRenderer(cache, mathml, svgs), image_href, lang, links)
     else:
-        jobs = [(chapters[n], cache.folder, _subset(mathml, chapters[n]), image_href, lang, links) for n in todo]
+        jobs = [
+            (chapters[n], cache.folder, _subset(mathml, chapters[n]), image_href, lang, links) for n in todo
+        ]
         for n, (view, pages, entries) in zip(todo, map_in_processes(_chapter_in_worker, jobs), strict=True):
             cache.absorb(entries)
             done[n] = (view, pages)
@@ -352,10 +354,16 @@ def _load_chapter(text: str) -> tuple[ChapterView, list[Page]]:
         )
 
     chapter = ChapterView(
-        view["file"], view["anchor"], view["number"], view["title"], tuple(question(q) for q in view["questions"])
+        view["file"],
+        view["anchor"],
+        view["number"],
+        view["title"],
+        tuple(question(q) for q in view["questions"]),
     )
     pages = [
-        Page(p["file"], p["uid"], p["title"], p["content"].encode("utf-8"), tuple(p["properties"]), p["linear"])
+        Page(
+            p["file"], p["uid"], p["title"], p["content"].encode("utf-8"), tuple(p["properties"]), p["linear"]
+        )
         for p in data["pages"]
     ]
     return chapter, pages

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from compiler.cache import Cache, key
 from compiler.math.forms import Math, replace_math
-from compiler.math.svg import SCREEN_MATH_PX, SVG_VERSION, math_svg
+from compiler.math.svg import SCREEN_MATH_PX, math_svg, svg_key
 
 ART_VERSION = "3"  # bump when `svg_art` changes what it produces
 MATH_CLASS = "mathbox"
@@ -193,13 +193,12 @@ class Typesetter:
     def art(self, math: Math, size_px: float) -> MathArt:
         """The drawing at `size_px`: the formula typeset once at `SCREEN_MATH_PX` (the size every
         output shares), scaled; outlines scale exactly, so nothing but the numbers changes."""
-        svg = math_svg(math, self.cache)
-        k = key(ART_VERSION, SVG_VERSION, svg)
+        k = key(ART_VERSION, svg_key(math))  # the drawing's name: a cached art needs no SVG read
         cached = self.cache.get("pdf-math", k)
         if cached is not None:
             art = MathArt.load(cached)
         else:
-            art = svg_art(svg)
+            art = svg_art(math_svg(math, self.cache))
             self.cache.put("pdf-math", k, art.dump())
         return art.scaled(size_px / SCREEN_MATH_PX)
 

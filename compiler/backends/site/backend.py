@@ -14,7 +14,6 @@ from typing import ClassVar
 
 from compiler.backends.base import BuildContext, MathForm
 from compiler.backends.site.pages import SiteBuilder
-from compiler.fingerprint import code_version
 from compiler.model import Bank
 from schema.models import SiteOptions
 
@@ -31,5 +30,5 @@ class SiteBackend:
 
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
         root = ctx.out_dir
-        files = SiteBuilder(bank, ctx.cache, ctx.options, code_version(type(self))).build()
+        files = SiteBuilder(bank, ctx.cache, ctx.options, ctx.code).build()
         return [ctx.write(root / rel, data) for rel, data in files.items()]

@@ -121,7 +121,7 @@ class SiteBuilder:
             name: f"assets/{name}?v={hashlib.sha256(data).hexdigest()[:10]}"
             for name, data in self.static.items()
         }
-        self.index_json = dump_index(build_index(bank, self.numbers))
+        self.index_json = dump_index(build_index(bank, self.numbers, cache, version))
         # The index by a content-hashed URL too: a browser never searches a stale index.
         self.asset_url["search-index.js"] = (
             f"{offline.INDEX_SCRIPT}?v={hashlib.sha256(self.index_json).hexdigest()[:10]}"
@@ -222,7 +222,9 @@ class SiteBuilder:
         made = [self.files[rel].decode("utf-8"), self.files[practice_path(q.id)].decode("utf-8")]
         self.cache.put(QUESTION_CACHE, k, json.dumps(made, ensure_ascii=False))
 
-    def _question_page(self, q: Question, prev: Entry | None, nxt: Entry | None, rel: str, source_file: str) -> None:
+    def _question_page(
+        self, q: Question, prev: Entry | None, nxt: Entry | None, rel: str, source_file: str
+    ) -> None:
         root = "../" * rel.count("/")
         math = PageMath(self.cache)
         entry = self.entries[q.id]
@@ -257,7 +259,9 @@ class SiteBuilder:
             parts: dict[str, object] = {
                 "chapters": [[c.slug, c.number, c.title, len(c.questions)] for c in self.bank.chapters],
                 "companies": [[c.model_dump(mode="json"), n] for c, n in self.companies_counted()],
-                "tags": [[t.tag, t.description, len(t.entries), list(t.children)] for t in self.tags.values()],
+                "tags": [
+                    [t.tag, t.description, len(t.entries), list(t.children)] for t in self.tags.values()
+                ],
                 "assets": {n: url for n, url in self.asset_url.items() if n != "search-index.js"},
             }
             derived = {"chapters", "companies", "tags", "top_tags", "chapter_label"}  # from the parts above

@@ -21,11 +21,14 @@ from dataclasses import dataclass
 
 import lxml.html
 
+from compiler.cache import Cache, value_key
+from compiler.fingerprint import question_content
 from compiler.markup import IMG_ALT
 from compiler.math.forms import replace_math
 from compiler.model import Bank, Question
 
 INDEX_VERSION = 1
+TERMS_CACHE = "site-terms"  # a question's index terms, by its content
 # Scripts written without spaces: Hiragana/Katakana, CJK ideographs (+ extension A, compatibility), Hangul.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 # Scripts written with spaces: ASCII letters and digits, Latin-1/Extended letters, Greek.
@@ -108,7 +111,24 @@ def expand_tags(tags: Iterable[str]) -> list[str]:
     return sorted(out)
 
 
-def build_index(bank: Bank, numbers: dict[str, str]) -> dict[str, object]:
+def question_terms(q: Question, cache: Cache | None = None, version: str = "") -> tuple[list[str], list[str]]:
+    """(title terms, body terms) of a question, sorted; with a `cache`, kept by the question's
+    content and the code (`version`): an edit indexes its own question again, not the bank."""
+    k = value_key(TERMS_CACHE, version, INDEX_VERSION, question_content(q)) if cache is not None else ""
+    cached = cache.get(TERMS_CACHE, k) if cache is not None else None
+    if cached is not None:
+        title_terms, body_terms = json.loads(cached)
+        return title_terms, body_terms
+    title, body = question_texts(q)
+    terms = sorted(index_terms(title)), sorted(index_terms(body))
+    if cache is not None:
+        cache.put(TERMS_CACHE, k, json.dumps(terms, ensure_ascii=False))
+    return terms
+
+
+def build_index(
+    bank: Bank, numbers: dict[str, str], cache: Cache | None = None, version: str = ""
+) -> dict[str, object]:
     """The index as a JSON-ready dict: documents in bank order, then term -> document numbers."""
     docs: list[dict[str, object]] = []
     title_post: dict[str, list[int]] = {}
@@ -123,10 +143,10 @@ def build_index(bank: Bank, numbers: dict[str, str]) -> dict[str, object]:
                 "tg": expand_tags(q.tags),
             }
         )
-        title, body = question_texts(q)
-        for term in index_terms(title):
+        title_terms, body_terms = question_terms(q, cache, version)
+        for term in title_terms:
             title_post.setdefault(term, []).append(i)
-        for term in index_terms(body):
+        for term in body_terms:
             body_post.setdefault(term, []).append(i)
     return {
         "version": INDEX_VERSION,
