@@ -111,8 +111,10 @@ def _build(
     report = ([d.format() for d in diags], len(diags.warnings))  # what phase one says
     result = BuildResult(bank, diags)
     todo = []
+    # once per backend: what it is checked against is what its outputs are recorded with
+    prints = {name: fingerprint(BACKENDS[name], bank) for name in names}
     for name in names:
-        outputs = state.up_to_date(out, name, bank.stem, fingerprint(BACKENDS[name], bank))
+        outputs = state.up_to_date(out, name, bank.stem, prints[name])
         if outputs is None:
             todo.append(name)
         else:
@@ -132,7 +134,7 @@ def _build(
                 "the previous outputs of this backend were kept\n" + run.detail.rstrip(),
             )
             continue
-        state.record_outputs(out, run.name, bank.stem, fingerprint(BACKENDS[run.name], bank), run.written)
+        state.record_outputs(out, run.name, bank.stem, prints[run.name], run.written)
         result.written[run.name] = run.written
         result.notes.extend(f"{run.name}: {n}" for n in run.notes)
     state.record_ids(out, bank.stem, [q.id for q in bank.questions])
