@@ -59,6 +59,7 @@ def tests(session: nox.Session) -> None:
     """The test suite against real pandoc, WeasyPrint, Anki, epubcheck and Chromium."""
     system_packages(session, TEST_PACKAGES)
     session.install("-e", ".[test,figures]")
+    session.install("--no-deps", "aqt")  # Anki's reviewer stylesheets and MathJax only: no Qt
     workers = [] if "-n" in session.posargs else ["-n", "2"]
     session.run("pytest", *workers, *session.posargs)
 
