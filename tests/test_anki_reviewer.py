@@ -77,6 +77,7 @@ MEASURE = """() => {
   const out = {errors: [], small: [], cases: 0};
   for (const c of document.querySelectorAll('.qb-case')) {
     out.cases++;
+    const name = c.dataset.case;
     for (const e of c.querySelectorAll('mjx-merror, [data-mjx-error]'))
       out.errors.push(c.dataset.case + ': ' + (e.getAttribute('data-mjx-error') || e.textContent));
     const inline = [...c.querySelectorAll('mjx-container:not([display="true"])')].map(px);
@@ -84,7 +85,7 @@ MEASURE = """() => {
       .filter((e) => e.style.fontSize === e.getAttribute('data-qb-size'))  // not shrunk to fit
       .map(px);
     if (inline.length && display.length && Math.min(...display) < Math.max(...inline) - 0.05)
-      out.small.push(c.dataset.case + ': display ' + Math.min(...display) + ' px, inline ' + Math.max(...inline) + ' px');
+      out.small.push(`${name}: display ${Math.min(...display)} px, inline ${Math.max(...inline)} px`);
   }
   const doc = document.scrollingElement;
   out.scroll = doc.scrollWidth - doc.clientWidth;
@@ -112,7 +113,7 @@ def test_every_card_lays_out_in_anki_reviewer(
 
 
 def test_cards_do_not_show_the_internal_id(cards: tuple[str, str, dict[str, str]], browser: Browser) -> None:
-    css, html, ids = cards
+    _, html, ids = cards
     page = browser.new_page()
     page.set_content(html)
     shown = page.evaluate(

@@ -480,9 +480,12 @@ def test_real_bank_builds_the_four_sheets(real_bank_build: Path) -> None:
 def test_a_wrapped_code_line_continues_indented_not_at_the_left_edge(tmp_path: Path) -> None:
     bank_dir = copy_bank(FIXTURE_BANK, tmp_path / "bank")
     question = bank_dir / "02-models" / "01-sgd.md"
-    long_line = "        weights = update(weights, gradient, learning_rate, momentum_buffer, weight_decay, nesterov)"
+    long_line = (
+        "        weights = update(weights, gradient, learning_rate, momentum_buffer, weight_decay, nesterov)"
+    )
     question.write_text(
-        question.read_text(encoding="utf-8") + f"\n\n```python\ndef step():\n{long_line}\n    return weights\n```\n",
+        question.read_text(encoding="utf-8")
+        + f"\n\n```python\ndef step():\n{long_line}\n    return weights\n```\n",
         encoding="utf-8",
     )
     bank = rendered_bank(bank_dir)
@@ -495,7 +498,11 @@ def test_a_wrapped_code_line_continues_indented_not_at_the_left_edge(tmp_path: P
 
     def walk(box: Any) -> None:
         element = getattr(box, "element", None)
-        if type(box).__name__ == "BlockBox" and element is not None and "cl" in element.get("class", "").split():
+        if (
+            type(box).__name__ == "BlockBox"
+            and element is not None
+            and "cl" in element.get("class", "").split()
+        ):
             found = []
             for line in box.children:
                 texts = [t for t in _text_boxes(line) if t.text.strip()]

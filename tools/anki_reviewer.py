@@ -40,7 +40,9 @@ def mathjax_config(web: Path) -> str:
     """Anki's own MathJax configuration (its js/mathjax.js: the packages, the delimiters), with the
     path the reviewer serves MathJax from replaced by the folder on disk."""
     text = (web / "js" / "mathjax.js").read_text(encoding="utf-8")
-    return text.replace('"/_anki/js/vendor/mathjax"', '"' + (web / "js" / "vendor" / "mathjax").as_uri() + '"')
+    return text.replace(
+        '"/_anki/js/vendor/mathjax"', '"' + (web / "js" / "vendor" / "mathjax").as_uri() + '"'
+    )
 
 
 def reviewer_page(html: str, css: str, mode: str, ord_: int = 1, web: Path | None = None) -> str:

@@ -93,6 +93,7 @@ def _typeset(math: Math, size_px: float) -> str:
 
     _configure_ziamath()
     tex = math.tex if math.display else " ".join(math.tex.split())
+    drawing: MathMl
     if "\\tag" in tex:  # equation numbers: ziamath's own TeX front end handles them
         drawing = Latex(tex, size=size_px, inline=not math.display)
     else:

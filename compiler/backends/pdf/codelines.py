@@ -31,8 +31,11 @@ def _lines(code: str) -> str:
     for line in code.split("\n"):
         text = html.unescape(TAG.sub("", line))
         indent = min(len(text) - len(text.lstrip(" ")), MAX_INDENT)
-        out.append(f'<span class="cl cl-{indent}">{line or " "}</span>' if text.strip() else
-                   f'<span class="cl cl-0">{line} </span>')
+        out.append(
+            f'<span class="cl cl-{indent}">{line or " "}</span>'
+            if text.strip()
+            else f'<span class="cl cl-0">{line} </span>'
+        )
     while len(out) > 1 and out[-1] == '<span class="cl cl-0"> </span>':
         out.pop()  # pandoc's closing newline
     return "".join(out)
