@@ -1,6 +1,9 @@
-/* Layout checks run inside a rendered page (an Anki card, an EPUB page in a reader), read from
-   the boxes the browser laid out. `qbLayout.check(root)` returns a list of problems, as text. */
-window.qbLayout = (function () {
+/* Layout checks run on a rendered page (an Anki card, an EPUB page in a reader), read from the
+   boxes the browser laid out. `qbLayout.check(root)` returns a list of problems, as text;
+   `qbLayoutFor(frame.contentWindow)` checks a page inside a frame (readers run no script there). */
+window.qbLayoutFor = function (win) {
+  var document = win.document;
+  var getComputedStyle = win.getComputedStyle.bind(win);
   var CLOSING = "，、。．,.:;：；！？!?）)］]｝}〕〉》」』】〙〗〟’”｠»・…‥%％";
   var ATOMIC = { svg: 1, "mjx-container": 1, img: 1 };
   var blocks = new Map();
@@ -148,4 +151,5 @@ window.qbLayout = (function () {
     punctuationAtLineStart: function (root) { var out = []; punctuationAtLineStart(root, out); return out; },
     outsideItsBox: function (root) { var out = []; outsideItsBox(root, out); return out; },
   };
-})();
+};
+window.qbLayout = window.qbLayoutFor(window);
