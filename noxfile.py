@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nox
 
@@ -60,6 +61,9 @@ def tests(session: nox.Session) -> None:
     system_packages(session, TEST_PACKAGES)
     session.install("-e", ".[test,figures]")
     session.install("--no-deps", "aqt")  # Anki's reviewer stylesheets and MathJax only: no Qt
+    if not (Path("tests/readers/node_modules").is_dir()) and shutil.which("npm"):
+        # the e-book reader engines the EPUB is tested in (tests/readers/package-lock.json)
+        session.run("npm", "ci", "--prefix", "tests/readers", "--no-audit", "--no-fund", external=True)
     workers = [] if "-n" in session.posargs else ["-n", "2"]
     session.run("pytest", *workers, *session.posargs)
 

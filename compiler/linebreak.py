@@ -45,11 +45,13 @@ def glue_math_punctuation(fragment: str) -> str:
 
 
 def _glued(m: re.Match[str]) -> str:
-    before, math, after = m.group("before"), m.group("math"), m.group("after")
+    before, math, after, tag = m.group("before"), m.group("math"), m.group("after"), m.group("tag")
+    if tag:  # the formulas inside the element are glued to their own punctuation first
+        opening = math[: math.index(">") + 1]
+        math = opening + glue_math_punctuation(math[len(opening) : -len(f"</{tag}>")]) + f"</{tag}>"
     if not before and not after:
-        return m.group(0)
-    if m.group("tag") and len(_TAG.sub("", re.sub(_MATH, "", math))) > SHORT_ELEMENT:
-        # a long element stays breakable: glue the punctuation before it only to its formula
-        # (it ends the element, so the punctuation after it cannot be reached)
+        return before + math + after
+    if tag and len(_TAG.sub("", re.sub(_MATH, "", math))) > SHORT_ELEMENT:
+        # a long element stays breakable (the punctuation after it cannot be reached)
         return before + math + after
     return f'<span class="{NOBR_CLASS}">{before}{math}{after}</span>'

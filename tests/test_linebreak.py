@@ -51,3 +51,9 @@ def test_no_line_starts_with_closing_punctuation_in_the_epub_and_the_site(
                 problems[path.name] = found
         browser.close()
     assert problems == {}, json.dumps(problems, ensure_ascii=False, indent=1)[:3000]
+
+
+def test_formulas_inside_an_element_are_glued_too() -> None:
+    inside = f"<mark>{M}、{M}、{M}</mark>"
+    glued = f'<mark><span class="nobr">{M}、</span><span class="nobr">{M}、</span>{M}</mark>'
+    assert glue_math_punctuation(f"面积 {inside} 的") == f"面积 {glued} 的"
