@@ -1,10 +1,10 @@
-"""The EPUB in reader engines other people wrote: epub.js (inside many web and app readers) and
-foliate-js, paginated, in Chromium, on a phone (390 x 844) and on an e-reader (600 x 800).
+"""The EPUB in a reader engine other people wrote: epub.js (inside many web and app readers),
+paginated, in Chromium, on a phone (390 x 844) and on an e-reader (600 x 800).
 
 Every page of the book is laid out by the reader and measured (tests/layout_checks.js): nothing
 wider than its column, no formula across the box around it, no line starting with closing
 punctuation; every link of the table of contents and of the index lands on its target.
-The engines are npm packages (tests/readers/package.json); `.ci/run` installs them."""
+The engine is an npm package (tests/readers/package.json); `.ci/run` installs it."""
 
 from __future__ import annotations
 
@@ -47,14 +47,12 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def served(real_bank_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """The book unpacked (epub.js reads a book from a folder), the book file itself (foliate-js
-    reads the file), and the engines, on a local web server (readers load books with fetch,
-    which a file:// page may not use)."""
+    """The book unpacked (epub.js reads a book from a folder) and the engine, on a local web
+    server (readers load books with fetch, which a file:// page may not use)."""
     root = tmp_path_factory.mktemp("readers")
     (epub,) = (real_bank_build / "epub").glob("*.epub")
     with zipfile.ZipFile(epub) as z:
         z.extractall(root / "book")
-    (root / "book.epub").write_bytes(epub.read_bytes())
     (root / "readers").symlink_to(READERS)
     for w, h in SIZES:
         (root / f"epubjs-{w}.html").write_text(EPUBJS_HOST.format(w=w, h=h), encoding="utf-8")
