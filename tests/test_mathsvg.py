@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
 
+from compiler.math import svg as mathsvg
+from compiler.math.forms import Math
 from tests.conftest import REAL_BANK, ROOT
 
 # Formulas that exercise what the speed-ups touch: fences that stretch to their row (\left,
@@ -65,3 +68,28 @@ def test_speed_ups_give_the_same_svg_as_ziamath_itself() -> None:
     plain, fast = typeset_all("plain"), typeset_all("fast")
     assert len(plain) > 400  # every formula of the real bank, and the odd ones in both modes
     assert fast == plain
+
+
+def _width(svg: str) -> float:
+    box = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+)', svg)
+    assert box is not None
+    return float(box.group(1))
+
+
+def test_signs_operator_names_commas_and_hats_are_spaced_as_tex_spaces_them() -> None:
+    """What MathJax (and TeX) draw for the same TeX: "(−1, 1)" not "( − 1, 1)", "max(0, x)" not
+    "max (0, x)", a one-letter hat for `\\hat`, the wide one only for `\\widehat`."""
+    from ziamath.zmath import Latex
+
+    mathsvg._configure_ziamath()
+    em = 16.0
+    for tex, gain in ((r"(-1, 1)", 0.5), (r"\max(0, x)", 0.4), (r"\theta = -x", 0.3)):
+        ours = _width(mathsvg._typeset(Math(tex, False), em))
+        plain = _width(Latex(tex, size=em, inline=True).svg())
+        assert ours < plain - gain * em, (tex, ours, plain)  # a medium space each side of the sign is gone
+    binary = _width(mathsvg._typeset(Math("a - b", False), em))
+    assert binary == _width(Latex("a - b", size=em, inline=True).svg())  # a binary minus keeps its spaces
+    assert 'stretchy="false">\u02c6<' in mathsvg.tex_spacing(r"\hat{m}_t", inline=True)
+    assert "\u0302" in mathsvg.tex_spacing(r"\widehat{xy}", inline=True)
+    hat, letter = (_width(mathsvg._typeset(Math(t, False), em)) for t in (r"\hat{m}", "m"))
+    assert hat <= letter + 0.05 * em

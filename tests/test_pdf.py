@@ -516,3 +516,61 @@ def test_real_bank_builds_the_four_sheets(real_bank_build: Path) -> None:
     files = sorted(p.name for p in (real_bank_build / "pdf").glob("*.pdf"))
     assert files == [f"cv-interview-{s}.pdf" for s in sorted(SHEETS)]
     assert shutil.which("pdffonts")
+
+
+# ---- code: a wrapped line hangs past its own indentation ---------------------------------------
+
+
+def test_a_wrapped_code_line_continues_indented_not_at_the_left_edge(tmp_path: Path) -> None:
+    bank_dir = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    question = bank_dir / "02-models" / "01-sgd.md"
+    long_line = (
+        "        weights = update(weights, gradient, learning_rate, momentum_buffer, weight_decay, nesterov)"
+    )
+    question.write_text(
+        question.read_text(encoding="utf-8")
+        + f"\n\n```python\ndef step():\n{long_line}\n    return weights\n```\n",
+        encoding="utf-8",
+    )
+    bank = rendered_bank(bank_dir)
+    geo = geometry(bank.config.outputs.pdf, "cheatsheet")
+    views = chapter_views(bank, Cache(None), geo)
+    doc = sheet_html("cheatsheet", bank, views.chapters, geo)
+    assets = {n: a.path for n, a in bank.assets.items()}
+    document = layout_document(doc, LocalFetcher(assets, (bank.root, TEMPLATES)), bank.root)
+    lines: list[list[tuple[float, str, float]]] = []  # per code line, each line laid out: x, text, ch
+
+    def walk(box: Any) -> None:
+        element = getattr(box, "element", None)
+        if (
+            type(box).__name__ == "BlockBox"
+            and element is not None
+            and "cl" in element.get("class", "").split()
+        ):
+            found = []
+            for line in box.children:
+                texts = [t for t in _text_boxes(line) if t.text.strip()]
+                if texts:
+                    ch = texts[0].width / len(texts[0].text)  # monospace: one character's width
+                    found.append((texts[0].position_x, "".join(t.text for t in _text_boxes(line)), ch))
+            lines.append(found)
+            return
+        for child in getattr(box, "children", ()):
+            walk(child)
+
+    for page in document.pages:
+        walk(page._page_box)
+    (wrapped,) = [ls for ls in lines if ls and "weights = update" in ls[0][1]]
+    assert len(wrapped) > 1, "the long line fits: make it longer"
+    x0, _, ch = wrapped[0]
+    statement_x = x0 + 8 * ch  # where the statement's text starts, after its 8 spaces
+    for x, text, _ in wrapped[1:]:
+        # the continuation starts right of the statement's own text: not at the left edge, not
+        # level with a statement indented less (which is what it would read as)
+        assert x > statement_x + 0.5 * ch, (text, x, statement_x)
+
+
+def _text_boxes(box: Any) -> list[Any]:
+    if hasattr(box, "text"):
+        return [box]
+    return [t for child in getattr(box, "children", ()) for t in _text_boxes(child)]

@@ -1,4 +1,4 @@
-"""The real bank's site in real headless Chromium (tests/browser.py) driven by Playwright:
+"""The real bank's site in real headless Chromium (tools/browser.py) driven by Playwright:
 search as you type, combined filters, practice mode, the night theme, a 360 px layout, axe-core
 accessibility checks; no console errors and no request that leaves 127.0.0.1."""
 
@@ -19,8 +19,8 @@ from compiler.backends.site.search import expand_tags
 from compiler.diagnostics import Diagnostics
 from compiler.loader import load_bank
 from compiler.model import Bank, Question
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import REAL_BANK, run_build_at_fixed_time
+from tools.browser import CHROMIUM, CHROMIUM_ARGS
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 LIGHT_BG = "rgb(255, 255, 255)"

@@ -30,9 +30,9 @@ from compiler.backends.site.search import expand_tags, search
 from compiler.diagnostics import Diagnostics
 from compiler.loader import load_bank
 from compiler.model import Bank
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import FIXTURE_BANK, REAL_BANK, copy_bank, run_build, run_build_at_fixed_time
 from tests.test_site_e2e import _Quiet
+from tools.browser import CHROMIUM, CHROMIUM_ARGS
 
 LOADED = (
     "() => { const s = document.getElementById('practice');"

@@ -20,8 +20,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from compiler.serve import DevServer
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import FIXTURE_BANK, ROOT, copy_bank
+from tools.browser import CHROMIUM, CHROMIUM_ARGS
 
 DEADLINE = 2.0  # seconds from saving a file to the new page being served
 

@@ -11,7 +11,6 @@ Chromium at a phone's width, in day and night mode.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import tempfile
 from pathlib import Path
@@ -24,27 +23,12 @@ from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPack
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from compiler.build import build  # noqa: E402
-from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tools.anki_reviewer import READY, THEMES, TYPESET, reviewer_page, reviewer_web  # noqa: E402
+from tools.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 OUT_DIR = ROOT / "docs" / "images"
 # (picture, question id, card number, side): a key-point card of the Adam question, its back
 CARDS = [("anki-keypoint-390", "adam-principle", 2, "answer")]
-PAGE = """<!DOCTYPE html>
-<html class="{theme}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="{web}/css/webview.css">
-<link rel="stylesheet" href="{web}/css/reviewer.css">
-<style>{css}</style>
-<script>
-window.MathJax = {{
-  tex: {{ displayMath: [["\\\\[", "\\\\]"]], processEscapes: false, processEnvironments: false }},
-  startup: {{ typeset: false }}
-}};
-</script>
-<script src="{web}/js/vendor/mathjax/tex-chtml-full.js"></script>
-</head>
-<body class="card card{ord} mobile{night}"><div id="qa">{html}</div></body></html>
-"""
 # A diagram card (Anki's image occlusion): the reviewer's own script draws the masks on a canvas
 # over the figure, which is read from the collection's media folder.
 OCCLUSION = ("anki-occlusion", "lstm-structure", 1)  # picture, question id, card number
@@ -58,17 +42,7 @@ OCCLUSION_PAGE = """<!DOCTYPE html>
 """
 
 
-def reviewer_web() -> Path:
-    """The web folder of Anki desktop's reviewer (the `aqt` wheel's `_aqt/data/web`)."""
-    spec = importlib.util.find_spec("_aqt")  # a namespace package: data files only
-    folders = list(spec.submodule_search_locations or []) if spec else []
-    if not folders:
-        sys.exit("install Anki's reviewer files: pip install --no-deps aqt")
-    return Path(folders[0]) / "data" / "web"
-
-
 def main() -> None:
-    web = reviewer_web()
     with tempfile.TemporaryDirectory() as tmp:
         result = build(ROOT / "source", Path(tmp) / "out", only=["anki"])
         if not result.ok():
@@ -83,21 +57,17 @@ def main() -> None:
             card = next(c for c in col.get_note(nid).cards() if c.ord + 1 == number)
             html = card.answer() if side == "answer" else card.question()
             css = card.note_type()["css"]
-            # the classes Anki desktop's reviewer sets: the theme on <html>, the card's on <body>
-            for mode, theme, night in (("day", "", ""), ("night", "night-mode", " nightMode night_mode")):
-                html_file = Path(tmp) / f"{name}-{mode}.html"
-                text = PAGE.format(
-                    web=web.as_uri(), theme=theme, css=css, ord=card.ord + 1, night=night, html=html
-                )
-                html_file.write_text(text, encoding="utf-8")
+            for mode in THEMES:
+                html_file = Path(col.media.dir()) / f"{name}-{mode}.html"  # beside the card's images
+                html_file.write_text(reviewer_page(html, css, mode, card.ord + 1), encoding="utf-8")
                 pages.append((OUT_DIR / f"{name}-{mode}.png", html_file))
         name, qid, number = OCCLUSION
         (nid,) = col.find_notes(f'"Comments:{qid} *" "note:*"')
         card = next(c for c in col.get_note(nid).cards() if c.ord + 1 == number)
-        media = Path(col.media.dir()).as_uri()
+        media, web = Path(col.media.dir()).as_uri(), reviewer_web().as_uri()
         for side, html in (("question", card.question()), ("answer", card.answer())):
             html_file = Path(tmp) / f"{name}-{side}.html"
-            text = OCCLUSION_PAGE.format(media=media, web=web.as_uri(), ord=card.ord + 1, html=html)
+            text = OCCLUSION_PAGE.format(media=media, web=web, ord=card.ord + 1, html=html)
             html_file.write_text(text, encoding="utf-8")
             pages.append((OUT_DIR / f"{name}-{side}.png", html_file))
         col.close()
@@ -114,10 +84,11 @@ def main() -> None:
                     page.wait_for_function(
                         "() => document.querySelector('#image-occlusion-canvas').width > 0"
                     )
+                    page.wait_for_timeout(300)
                 else:
-                    page.wait_for_function("() => window.MathJax && MathJax.typesetPromise")
-                    page.evaluate("() => MathJax.typesetPromise()")
-                page.wait_for_timeout(300)
+                    page.wait_for_function(READY)
+                    page.evaluate(TYPESET)
+                    page.wait_for_timeout(800)  # the card script fits wide formulas once typeset
                 page.screenshot(path=str(png), full_page=not diagram)
                 page.close()
                 print(png.relative_to(ROOT))

@@ -18,7 +18,7 @@ from compiler.markup import SVG_TAG
 from compiler.math.forms import Math
 from compiler.parallel import map_in_processes
 
-SVG_VERSION = "2"  # bump when the SVG produced for the same TeX changes
+SVG_VERSION = "3"  # bump when the SVG produced for the same TeX changes
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
 _SIZE_ATTR = re.compile(r'\b(width|height)="([\d.]+)"')
 _VALIGN = re.compile(r"vertical-align: -([\d.]+)px")
@@ -92,10 +92,16 @@ def typeset_all(maths: list[Math], cache: Cache, size_px: float = SCREEN_MATH_PX
 
 def _typeset(math: Math, size_px: float) -> str:
     from ziamath.zmath import Latex
+    from ziamath.zmath import Math as MathMl
 
     _configure_ziamath()
     tex = math.tex if math.display else " ".join(math.tex.split())
-    svg = _fit_viewbox(Latex(tex, size=size_px, inline=not math.display).svg())
+    drawing: MathMl
+    if "\\tag" in tex:  # equation numbers: ziamath's own TeX front end handles them
+        drawing = Latex(tex, size=size_px, inline=not math.display)
+    else:
+        drawing = MathMl(tex_spacing(tex, inline=not math.display), size=size_px)
+    svg = _fit_viewbox(drawing.svg())
     label = html.escape(math.tex, quote=True)
     depth = 0.0
     box = _VIEWBOX.search(svg)
@@ -109,6 +115,52 @@ def _typeset(math: Math, size_px: float) -> str:
         f'<svg class="{cls}" role="img" aria-label="{label}"{style} ',
         1,
     )
+
+
+# TeX's spacing where ziamath's MathML front end differs from it (compared with MathJax's output
+# for the same TeX): a minus or plus after an opening fence, a comma, a relation or another
+# operator is a sign, not a binary operator ("(-1, 1)", "= -x"); an operator name (max, log) is
+# set close to the fence that follows it ("max(0, x)"), a comma is followed by TeX's thin space;
+# `\hat` is the accent of one letter, not the stretched hat of `\widehat`.
+_SIGNS = {"\u2212", "+", "-", "\u00b1"}
+_NOT_BEFORE_A_SIGN = set(")]}\u27e9|\u2016!\u2032\u2033")  # closing fences, postfix: binary after them
+_OPENING = set("([{\u27e8")
+_WIDE_HAT, _HAT = "\u0302", "\u02c6"
+_SCRIPTS = {f"{{http://www.w3.org/1998/Math/MathML}}{t}" for t in ("msub", "msup", "msubsup")}
+
+
+def tex_spacing(tex: str, inline: bool) -> str:
+    """The MathML ziamath draws for `tex`, with TeX's spacing for signs, operator names and hats."""
+    import xml.etree.ElementTree as ET
+
+    from ziamath.tex import tex2mml
+
+    root = ET.fromstring(tex2mml(tex, inline=inline))
+    ns = "{http://www.w3.org/1998/Math/MathML}"
+    for parent in root.iter():
+        children = list(parent)
+        for i, child in enumerate(children):
+            if child.tag != f"{ns}mo" or "form" in child.attrib:
+                continue
+            text = (child.text or "").strip()
+            before = children[i - 1] if i else None
+            after = children[i + 1] if i + 1 < len(children) else None
+            if text in _SIGNS and before is not None and before.tag == f"{ns}mo":
+                if (before.text or "").strip() not in _NOT_BEFORE_A_SIGN:
+                    child.set("form", "prefix")
+            elif text == "," and parent.tag not in _SCRIPTS:
+                child.set("rspace", "0.1667em")  # TeX's thin space after a comma, not 7/18 em
+            elif len(text) > 1 and text.isalpha():  # an operator name: \max, \log, \operatorname
+                child.set("form", "prefix")
+                if after is not None and after.tag == f"{ns}mo" and (after.text or "").strip() in _OPENING:
+                    child.set("rspace", "0")
+        if parent.tag == f"{ns}mover" and parent.get("accent") == "true" and len(children) == 2:
+            accent = children[1]
+            if accent.tag == f"{ns}mo" and accent.text == _WIDE_HAT:
+                accent.text = _HAT
+                accent.set("stretchy", "false")
+    ET.register_namespace("", ns[1:-1])
+    return ET.tostring(root, encoding="unicode")
 
 
 @cache

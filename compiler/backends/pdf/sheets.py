@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from compiler.backends.pdf.codelines import HANG, MAX_INDENT, hanging_code_lines
 from compiler.backends.pdf.fonts import css_family_list
 from compiler.backends.pdf.mathboxes import MathArt, Typesetter
 from compiler.backends.pdf.render import ASSET_SCHEME
@@ -163,7 +164,7 @@ def _answer_html(q: Question, ts: Typesetter, assets: Iterable[str]) -> tuple[st
         name = html.escape(q.formulas[index].name)
         return f'<span class="dmath named"><span class="fname">{name}</span>{box}</span>'
 
-    fragment = replace_math(q.html.answer_html, formula)
+    fragment = hanging_code_lines(replace_math(q.html.answer_html, formula))
     known = set(assets)
 
     def image(name: str) -> str:
@@ -324,6 +325,8 @@ def sheet_html(
         running_title=css_string(f"{bank.title} {sheet_name(bank, sheet)}"),
         page_label=css_string(f"{label} · ") if label else "",
         first=first,
+        code_indents=range(MAX_INDENT + 1),
+        code_hang=HANG,
     )
     return render(
         f"pdf/{sheet}.html.j2",

@@ -1,4 +1,4 @@
-"""Which Chromium the browser tests drive.
+"""Which Chromium the browser tests and the README's pictures drive.
 
 Debian's package (`/usr/bin/chromium`, or `chromium-browser` on Ubuntu's older releases) when it
 is installed; `QBANK_CHROMIUM` names another binary; otherwise Playwright's own build, which
