@@ -12,6 +12,7 @@ elsewhere moves the bank's time.
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Sequence
 
 import pikepdf
@@ -32,7 +33,12 @@ def join(parts: Sequence[RenderedPdf], chapters: Sequence[tuple[int, ...]], time
         offsets = []
         for source in sources:
             offsets.append(len(out.pages))
-            out.pages.extend(source.pages)
+            # pikepdf warns that named destinations are not carried over: WeasyPrint's documents
+            # have none (the outline and the chapter links are made here, below), so the warning
+            # would only reach the user's terminal
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Copying pages from another Pdf")
+                out.pages.extend(source.pages)
         first = sources[0]
         out.trailer.Info = out.copy_foreign(first.trailer.Info)
         date = pikepdf.String(pdf_date(timestamp))
