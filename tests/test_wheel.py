@@ -4,6 +4,7 @@ virtualenv, used from a folder that has nothing of this repository."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import venv
@@ -19,8 +20,17 @@ from tests.conftest import ROOT
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dist = tmp_path_factory.mktemp("dist")
+    # from a copy: setuptools works in the project's build/ folder, which holds the outputs
+    project = tmp_path_factory.mktemp("project") / "qbank"
+    top = {"build", "tests", "source", "docs"}
+
+    def skip(folder: str, names: list[str]) -> set[str]:
+        here = Path(folder) == ROOT
+        return {n for n in names if n.startswith(".") or n == "__pycache__" or (here and n in top)}
+
+    shutil.copytree(ROOT, project, ignore=skip)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(project)],
         check=True,
         capture_output=True,
     )
