@@ -6,15 +6,18 @@ import functools
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from compiler.build import BuildResult, build
 from compiler.diagnostics import Diagnostics
 from compiler.filters import Filter
 from compiler.loader import load_bank
 from compiler.model import Bank
+from tools.browser import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_BANK = ROOT / "tests" / "fixtures" / "bank"
@@ -85,3 +88,17 @@ def load_real_bank() -> Bank:
     loaded = load_bank(REAL_BANK, Diagnostics())
     assert loaded is not None
     return loaded
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Headless Chromium (tools/browser.py says which), one per test module."""
+    launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()

@@ -7,16 +7,14 @@ is measured is each card's own layout, and one page keeps the test to seconds pe
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.conftest import ROOT
 from tools.anki_reviewer import READY, TYPESET, reviewer_page
-from tools.browser import CHROMIUM, CHROMIUM_ARGS
 
 LAYOUT_CHECKS = (ROOT / "tests" / "layout_checks.js").read_text(encoding="utf-8")
 CASE = '<div class="qb-case" data-case="{name}">{html}</div>'
@@ -56,14 +54,6 @@ def cards(
         return css, "".join(parts), ids, notes
     finally:
         col.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def reviewer(browser: Browser, tmp_path: Path, html: str, css: str, mode: str, width: int) -> Page:

@@ -17,10 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.conftest import ROOT
-from tools.browser import CHROMIUM, CHROMIUM_ARGS
 
 READERS = ROOT / "tests" / "node_modules"
 LAYOUT_CHECKS = (ROOT / "tests" / "layout_checks.js").read_text(encoding="utf-8")
@@ -63,14 +62,6 @@ def served(real_bank_build: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         yield f"http://127.0.0.1:{server.server_address[1]}", root
     finally:
         server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def epubjs(browser: Browser, url: str, size: tuple[int, int]) -> Page:

@@ -13,14 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Route
 
 from compiler.backends.site.search import expand_tags
-from compiler.diagnostics import Diagnostics
-from compiler.loader import load_bank
 from compiler.model import Bank, Question
-from tests.conftest import REAL_BANK, run_build_at_fixed_time
-from tools.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import REAL_BANK, load_real_bank, run_build_at_fixed_time
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 LIGHT_BG = "rgb(255, 255, 255)"
@@ -39,9 +36,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def bank() -> Bank:
-    loaded = load_bank(REAL_BANK, Diagnostics())
-    assert loaded is not None
-    return loaded
+    return load_real_bank()
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -57,19 +52,6 @@ def base_url(site: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
     httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield launched
-    launched.close()
 
 
 @dataclass

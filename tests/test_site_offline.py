@@ -22,7 +22,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from compiler.backends.site.icons import icon_png
 from compiler.backends.site.offline import NOT_PRECACHED, build_version
@@ -30,9 +30,15 @@ from compiler.backends.site.search import expand_tags, search
 from compiler.diagnostics import Diagnostics
 from compiler.loader import load_bank
 from compiler.model import Bank
-from tests.conftest import FIXTURE_BANK, REAL_BANK, copy_bank, run_build, run_build_at_fixed_time
+from tests.conftest import (
+    FIXTURE_BANK,
+    REAL_BANK,
+    copy_bank,
+    load_real_bank,
+    run_build,
+    run_build_at_fixed_time,
+)
 from tests.test_site_e2e import _Quiet
-from tools.browser import CHROMIUM, CHROMIUM_ARGS
 
 LOADED = (
     "() => { const s = document.getElementById('practice');"
@@ -49,22 +55,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def bank() -> Bank:
-    loaded = load_bank(REAL_BANK, Diagnostics())
-    assert loaded is not None
-    return loaded
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield launched
-    launched.close()
+    return load_real_bank()
 
 
 class Errors(list[str]):
