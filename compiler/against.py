@@ -131,7 +131,7 @@ def check_against(bank: Bank, source: Path, ref: str, diags: Diagnostics) -> Non
             renamed = by_path.get(old.path)
             if renamed is not None and renamed.id not in before:
                 diags.error(
-                    _at_id(diags, renamed),
+                    _at_key(diags, renamed, "id"),
                     f"id '{renamed.id}' was '{qid}' at {ref}: every Anki note of '{qid}' loses its "
                     "review history",
                     f"keep `id: {qid}`; to give the question up on purpose, add '{qid}' to "
@@ -196,10 +196,6 @@ def _retired_line(path: Path) -> int:
     except OSError:
         return 1
     return next((n for n, line in enumerate(lines, start=1) if line.startswith("retired:")), 1)
-
-
-def _at_id(diags: Diagnostics, q: Question) -> Location:
-    return _at_key(diags, q, "id")
 
 
 def _at_key(diags: Diagnostics, q: Question, key: str) -> Location:
