@@ -1,147 +1,163 @@
-"""The EPUB in a reader engine other people wrote: epub.js (inside many web and app readers),
-paginated, in Chromium, on a phone (390 x 844) and on an e-reader (600 x 800).
+"""The EPUB in reader engines other people wrote, epub.js (inside many web and app readers) and
+foliate-js (the Foliate reader's), paginated, in Chromium, on a phone (390 x 844) and on an
+e-reader (600 x 800).
 
-Every page of the book is laid out by the reader and measured (tests/layout_checks.js): nothing
+Every section of the book is laid out by the reader and measured (tests/layout_checks.js): nothing
 wider than its column, no formula across the box around it, no line starting with closing
-punctuation; every link of the table of contents and of the index lands on its target.
-The engine is an npm package (tests/package.json); `nox -s tests` installs it."""
+punctuation; every link of the table of contents and of the index lands on its target. One set of
+checks for both engines, each driven through tools/epub_readers.py's `qbReader`; a book broken on
+purpose shows that each check sees what it is for. The engines are npm packages
+(tests/package.json); `nox -s tests` installs them."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import threading
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 
-from tests.conftest import ROOT
+from tests.conftest import FIXTURE_BANK, run_build_at_fixed_time
+from tools.epub_readers import ENGINES, open_book, prepare, publish, require_engines, serve
 
-READERS = ROOT / "tests" / "node_modules"
-LAYOUT_CHECKS = (ROOT / "tests" / "layout_checks.js").read_text(encoding="utf-8")
+LAYOUT_CHECKS = (Path(__file__).parent / "layout_checks.js").read_text(encoding="utf-8")
 SIZES = [(390, 844), (600, 800)]
-if not (READERS / "epubjs" / "dist" / "epub.min.js").is_file():
-    raise RuntimeError("the reader engines are missing: npm ci --prefix tests")
+require_engines()
 
-EPUBJS_HOST = """<!DOCTYPE html><html><head><meta charset="utf-8">
-<style>html, body {{ margin: 0; }} #viewer {{ width: {w}px; height: {h}px; }}</style>
-<script src="/readers/jszip/dist/jszip.min.js"></script>
-<script src="/readers/epubjs/dist/epub.min.js"></script>
-</head><body><div id="viewer"></div>
-<script>
-window.book = ePub("/book/");
-window.rendition = book.renderTo("viewer", {{ width: {w}, height: {h}, flow: "paginated", spread: "none" }});
-window.ready = book.ready.then(() => rendition.display());
-</script></body></html>"""
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # the base's name
-        pass
-
-
-@pytest.fixture(scope="module")
-def served(real_bank_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """The book unpacked (epub.js reads a book from a folder) and the engine, on a local web
-    server (readers load books with fetch, which a file:// page may not use)."""
-    root = tmp_path_factory.mktemp("readers")
-    (epub,) = (real_bank_build / "epub").glob("*.epub")
-    with zipfile.ZipFile(epub) as z:
-        z.extractall(root / "book")
-    (root / "readers").symlink_to(READERS)
-    for w, h in SIZES:
-        (root / f"epubjs-{w}.html").write_text(EPUBJS_HOST.format(w=w, h=h), encoding="utf-8")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", root
-    finally:
-        server.shutdown()
-
-
-def epubjs(browser: Browser, url: str, size: tuple[int, int]) -> Page:
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    page.goto(f"{url}/epubjs-{size[0]}.html")
-    page.evaluate("() => window.ready")
-    page.add_script_tag(content=LAYOUT_CHECKS)
-    return page
-
-
-# Every section of the spine displayed in turn; the checks run on the reader's frame.
-EPUBJS_PAGES = """async () => {
+# Every section of the spine (or those whose name ends with one of `only`) displayed in turn; the
+# checks run on the section's document, all of whose pages the engine has laid out as columns.
+PAGES = """async (only) => {
   const out = {};
-  const sections = [];
-  book.spine.each((s) => sections.push(s.href));
-  for (const href of sections) {
-    await rendition.display(href);
-    const view = rendition.manager.views.first();
-    const win = view.iframe.contentWindow;
-    await win.document.fonts.ready;
-    await new Promise((r) => setTimeout(r, 150)); // epub.js sizes its frame to the pages after load
+  const sections = qbReader.sections().filter((s) => !only || only.some((o) => s.endsWith(o)));
+  for (const section of sections) {
+    const win = await qbReader.display(section);
+    await qbReader.settle(win);
     const found = qbLayoutFor(win).check(win.document.body);
-    if (found.length) out[href] = found;
+    if (found.length) out[section] = found;
   }
   return {sections: sections.length, problems: out};
 }"""
 
-# Every link of the navigation document and of the book's index pages, followed as a reader
-# follows it: the page shown must hold the target element.
-EPUBJS_LINKS = """async () => {
-  const targets = [];
-  for (const item of book.navigation.toc) {
-    targets.push(item.href);
-    for (const sub of item.subitems || []) targets.push(sub.href);
-  }
-  const indexes = [];
-  book.spine.each((s) => { if (/index/.test(s.href)) indexes.push(s.href); });
-  for (const href of indexes) {
-    await rendition.display(href);
-    const doc = rendition.manager.views.first().iframe.contentDocument;
-    for (const a of doc.querySelectorAll("a[href]")) {
-      const h = a.getAttribute("href");
-      if (!/^[a-z]+:/.test(h)) targets.push(h.startsWith("#") ? href + h : h);
+# Every link of the navigation document and of the book's index pages, followed as the engine
+# follows it: the section shown must be the target's, and its page shown must hold the target.
+LINKS = """async () => {
+  const targets = qbReader.toc();
+  for (const section of qbReader.sections().filter((s) => /index/.test(s))) {
+    const win = await qbReader.display(section);
+    for (const a of win.document.querySelectorAll("a[href]")) {
+      const href = a.getAttribute("href");
+      if (!/^[a-z]+:/.test(href)) targets.push(qbReader.resolve(section, href));
     }
   }
   const missed = [];
   for (const target of [...new Set(targets)]) {
-    await rendition.display(target);
+    const win = await qbReader.display(target);
     const [file, id] = target.split("#");
-    const view = rendition.manager.views.first();
-    const doc = view.iframe.contentDocument;
-    if (!view.section.href.endsWith(file)) { missed.push(target + " shows " + view.section.href); continue; }
+    if (qbReader.shown() !== file) { missed.push(target + " shows " + qbReader.shown()); continue; }
     if (!id) continue;
-    const el = doc.getElementById(id);
+    const el = win.document.getElementById(id);
     if (!el) { missed.push(target + ": no such id"); continue; }
-    const container = rendition.manager.container;
-    const left = el.getBoundingClientRect().left + view.element.offsetLeft - container.scrollLeft;
-    if (left < 0 || left >= container.clientWidth) missed.push(`${target} is off the page shown`);
+    if (!qbReader.onPage(el)) missed.push(target + " is off the page shown");
   }
   return {links: targets.length, missed};
 }"""
 
 
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The engines and their host pages on a local web server; books are added to its folder."""
+    root = tmp_path_factory.mktemp("readers")
+    prepare(root)
+    with serve(root) as url:
+        yield url, root
+
+
+@pytest.fixture(scope="module")
+def real_book(served: tuple[str, Path], real_bank_build: Path) -> str:
+    (epub,) = (real_bank_build / "epub").glob("*.epub")
+    publish(epub, served[1], "book")
+    return "book"
+
+
+def run(browser: Browser, url: str, engine: str, book: str, size: tuple[int, int], script: str, arg: Any = None) -> Any:
+    page = open_book(browser, url, engine, book, size)
+    page.add_script_tag(content=LAYOUT_CHECKS)
+    try:
+        return page.evaluate(script, arg)
+    finally:
+        page.close()
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_epubjs_lays_out_every_page_cleanly(
-    browser: Browser, served: tuple[str, Path], size: tuple[int, int]
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_page_is_laid_out_cleanly(
+    browser: Browser, served: tuple[str, Path], real_book: str, engine: str, size: tuple[int, int]
 ) -> None:
-    page = epubjs(browser, served[0], size)
-    found = page.evaluate(EPUBJS_PAGES)
-    page.close()
+    found = run(browser, served[0], engine, real_book, size, PAGES)
     assert found["sections"] > 40
     assert found["problems"] == {}, json.dumps(found["problems"], ensure_ascii=False, indent=1)[:4000]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_epubjs_every_contents_and_index_link_lands(
-    browser: Browser, served: tuple[str, Path], size: tuple[int, int]
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_contents_and_index_link_lands(
+    browser: Browser, served: tuple[str, Path], real_book: str, engine: str, size: tuple[int, int]
 ) -> None:
-    page = epubjs(browser, served[0], size)
-    found = page.evaluate(EPUBJS_LINKS)
-    page.close()
+    found = run(browser, served[0], engine, real_book, size, LINKS)
     assert found["links"] > 150
     assert found["missed"] == [], found["missed"][:20]
+
+
+def _replace_once(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= 1, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def broken_book(served: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The fixture bank's book with one fault of each kind the checks look for: a formula of the
+    formula box widened past its column (a min-width beats the engines' max-width), a formula
+    followed by a comma with a break allowed between them (no glue), a table-of-contents link and
+    an index link to ids that do not exist."""
+    out = tmp_path_factory.mktemp("broken-build")
+    (epub,) = run_build_at_fixed_time(FIXTURE_BANK, out, only=["epub"]).written["epub"]
+    src = out / "unpacked"
+    with zipfile.ZipFile(epub) as z:
+        z.extractall(src)
+    chapter = src / "EPUB" / "01-basics.xhtml"
+    _replace_once(chapter, '<dd><svg class="math-display"', '<dd><svg style="min-width: 40em" class="math-display"')
+    _replace_once(
+        chapter,
+        "<p>softmax 把向量 ",
+        '<p>推开<svg xmlns="http://www.w3.org/2000/svg" class="math-inline" aria-label="wide" width="100%"'
+        ' height="1em" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>，逗号在行首。</p><p>softmax 把向量 ',
+    )
+    _replace_once(src / "EPUB" / "nav.xhtml", 'href="01-basics.xhtml#q-confusion-matrix"', 'href="01-basics.xhtml#q-gone"')
+    _replace_once(src / "EPUB" / "index.xhtml", 'href="02-models.xhtml#q-sgd-pseudocode"', 'href="02-models.xhtml#q-lost"')
+    broken = out / "broken.epub"
+    with zipfile.ZipFile(broken, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(src / "mimetype", "mimetype", zipfile.ZIP_STORED)  # first and stored, as OCF asks
+        for file in sorted(src.rglob("*")):
+            if file.is_file() and file.name != "mimetype":
+                z.write(file, file.relative_to(src).as_posix())
+    publish(broken, served[1], "broken")
+    return "broken"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_checks_see_a_wide_formula_a_comma_at_a_line_start_and_broken_links(
+    browser: Browser, served: tuple[str, Path], broken_book: str, engine: str
+) -> None:
+    size = SIZES[0]
+    pages = run(browser, served[0], engine, broken_book, size, PAGES, ["01-basics.xhtml"])
+    (problems,) = pages["problems"].values()
+    text = "\n".join(problems)
+    assert re.search(r"svg S_i = .* outside its dd", text), text
+    assert "line starts with '，' after [wide]" in text, text
+    links = run(browser, served[0], engine, broken_book, size, LINKS)
+    assert sorted(m.split("#")[1] for m in links["missed"]) == ["q-gone: no such id", "q-lost: no such id"]
