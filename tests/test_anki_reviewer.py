@@ -76,7 +76,7 @@ def reviewer(browser: Browser, tmp_path: Path, html: str, css: str, mode: str, w
 FORMULA_FLOOR = 0.8
 
 MEASURE = """() => {
-  const FLOOR = %s;
+  const FLOOR = @FLOOR@;
   const px = (el) => parseFloat(getComputedStyle(el).fontSize);
   const out = {errors: [], small: [], shrunk: [], cases: 0};
   for (const c of document.querySelectorAll('.qb-case')) {
@@ -92,7 +92,8 @@ MEASURE = """() => {
       out.small.push(`${name}: display ${Math.min(...display)} px, inline ${Math.max(...inline)} px`);
     for (const e of c.querySelectorAll('mjx-container[display="true"]')) {
       const ratio = px(e) / px(c);  // drawn size against the card's text
-      if (ratio < FLOOR) out.shrunk.push(`${name}: ${ratio.toFixed(2)} of the text, ${e.textContent.slice(0, 40)}`);
+      if (ratio < FLOOR)
+        out.shrunk.push(`${name}: ${ratio.toFixed(2)} of the text, ${e.textContent.slice(0, 40)}`);
     }
   }
   const doc = document.scrollingElement;
@@ -100,7 +101,7 @@ MEASURE = """() => {
   out.wide = [...document.querySelectorAll('.qb-case')].filter((c) => c.scrollWidth > c.clientWidth + 1)
     .map((c) => c.dataset.case);
   return out;
-}""" % FORMULA_FLOOR
+}""".replace("@FLOOR@", str(FORMULA_FLOOR))
 
 
 @pytest.mark.parametrize("width", [420, 1100])

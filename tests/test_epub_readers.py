@@ -14,8 +14,8 @@ import json
 import threading
 import zipfile
 from collections.abc import Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -91,8 +91,10 @@ EPUBJS_PAGES = """async () => {
     if (found.length) out.problems[href] = found;
     for (const [scale, tex] of checks.shrunkFormulas(win.document.body)) out.shrunk.push([scale, href, tex]);
     for (const [px, src] of await checks.figureLabels(win.document.body)) out.labels.push([px, href, src]);
-    for (const [page, pages, fill, next] of pageFill(win, rendition.manager.layout))
-      if (page < pages && fill < HALF) out.halfEmpty.push(`${href} page ${page} of ${pages}: ${Math.round(fill * 100)} % filled, then ${next}`);
+    for (const [page, pages, fill, next] of pageFill(win, rendition.manager.layout)) {
+      const filled = `${Math.round(fill * 100)} % filled, then ${next}`;
+      if (page < pages && fill < HALF) out.halfEmpty.push(`${href} page ${page} of ${pages}: ${filled}`);
+    }
   }
   out.sections = sections.length;
   return out;
@@ -112,7 +114,7 @@ function pageFill(win, layout) {
     const k = Math.floor((r.left + 1) / layout.delta);
     if (r.width <= 0 || r.height <= 0 || k < 0 || k >= pages) return;
     reach[k] = Math.max(reach[k], Math.min(r.bottom, bottom));
-    if (!first[k] || r.top < first[k][0]) first[k] = [r.top, what, solid ? r.height : 0];
+    if (!first[k] || r.top < first[k][0]) first[k] = [r.top, what, solid || 0];
   }
   const walker = doc.createTreeWalker(doc.body, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_ELEMENT);
   let n;
@@ -122,9 +124,13 @@ function pageFill(win, layout) {
       const range = doc.createRange();
       range.selectNodeContents(n);
       const block = n.parentElement.closest("p, li, dt, dd, h1, h2, h3, h4, pre, figure, td, th, div");
-      for (const r of range.getClientRects()) note(r, block ? block.localName + "." + block.className : "text");
+      const what = block ? block.localName + "." + block.className : "text";
+      for (const r of range.getClientRects()) note(r, what);
     } else if (n.localName === "svg" || n.localName === "img") {
-      for (const r of n.getClientRects()) note(r, n.localName + "." + (n.getAttribute("class") || ""), true);
+      const unit = n.closest("figure") || n; // a figure is kept whole with its caption
+      const height = unit.getBoundingClientRect().height;
+      const what = n.localName + "." + (n.getAttribute("class") || "");
+      for (const r of n.getClientRects()) note(r, what, height);
       let last = n;
       while (last.lastChild) last = last.lastChild;
       walker.currentNode = last; // a formula is one box

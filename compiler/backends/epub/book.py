@@ -180,7 +180,8 @@ def build_book(bank: Bank, options: EpubOptions, cache: Cache, version: str) -> 
     index_page = _page(INDEX_PAGE, "index", w["epub.index"], "epub/index.xhtml.j2", lang, index=index)
     identifier = book_identifier(bank)
     svg_figures = [(res.file, res.data) for res in images.values() if res.media_type == "image/svg+xml"]
-    stylesheet = asset("epub/book.css") + "\n/* figure widths (figuresize.py) */\n" + min_width_rules(svg_figures) + "\n"
+    widths = min_width_rules(svg_figures)  # one rule per figure, after the sheet's own
+    stylesheet = f"{asset('epub/book.css')}\n/* figure widths (figuresize.py) */\n{widths}\n"
     css = Resource(STYLESHEET, "css", "text/css", stylesheet.encode("utf-8"))
     return Book(
         identifier=identifier,
