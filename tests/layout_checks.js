@@ -141,7 +141,50 @@ window.qbLayoutFor = function (win) {
     }
   }
 
+  /* Display formulas drawn smaller than their natural size (SVG math is sized in em: its width
+     attribute times its font size), as [scale, aria-label]: the reader shrank them to fit. */
+  function shrunkFormulas(root) {
+    var out = [];
+    var svgs = root.querySelectorAll("svg.math-display");
+    for (var i = 0; i < svgs.length; i++) {
+      var natural = parseFloat(svgs[i].getAttribute("width")) * parseFloat(getComputedStyle(svgs[i]).fontSize);
+      var r = visibleRect(svgs[i]);
+      if (r && natural > 0 && r.width < natural - 0.5) out.push([r.width / natural, svgs[i].getAttribute("aria-label")]);
+    }
+    return out;
+  }
+
+  /* The smallest label of every SVG figure (an answer's <figure>, not the cover) as drawn, in CSS px: the smallest font-size of its
+     <text> elements (inherited from their ancestors) times the figure's drawn scale. Figures whose
+     text is drawn as paths (the plots) have no <text> and are not measured. */
+  function figureLabels(root) {
+    var imgs = root.querySelectorAll("figure img"), jobs = [];
+    for (var i = 0; i < imgs.length; i++) {
+      var img = imgs[i];
+      if (!visibleRect(img)) continue; // an SVG or not, its source says (a reader may load it from a blob: URL)
+      jobs.push(fetch(img.src).then(function (img) {
+        return function (response) { return response.text().then(function (text) {
+          var svg = new DOMParser().parseFromString(text, "image/svg+xml").documentElement;
+          if (svg.localName !== "svg") return null;
+          var box = (svg.getAttribute("viewBox") || "").split(/[\s,]+/).map(parseFloat);
+          var units = box.length === 4 ? box[2] : parseFloat(svg.getAttribute("width"));
+          var smallest = Infinity, texts = svg.querySelectorAll("text, tspan");
+          for (var t = 0; t < texts.length; t++) {
+            for (var e = texts[t]; e && e.getAttribute; e = e.parentNode) {
+              if (e.getAttribute("font-size")) { smallest = Math.min(smallest, parseFloat(e.getAttribute("font-size"))); break; }
+            }
+          }
+          if (smallest === Infinity) return null;
+          return [smallest * visibleRect(img).width / units, img.getAttribute("alt") || img.getAttribute("src")];
+        }); };
+      }(img)));
+    }
+    return Promise.all(jobs).then(function (found) { return found.filter(Boolean); });
+  }
+
   return {
+    shrunkFormulas: shrunkFormulas,
+    figureLabels: figureLabels,
     check: function (root) {
       var out = [];
       punctuationAtLineStart(root || document.body, out);

@@ -70,9 +70,15 @@ def reviewer(browser: Browser, tmp_path: Path, html: str, css: str, mode: str, w
     return page
 
 
+# A display formula the card script shrinks to fit a phone is drawn no smaller than this part of
+# the card's text (the EPUB's floor, tests/test_epub_readers.py: its scripts stay near 9 px and
+# up). MathJax draws math at about 1.23 times the text, so this is about 65 % of its own size.
+FORMULA_FLOOR = 0.8
+
 MEASURE = """() => {
+  const FLOOR = @FLOOR@;
   const px = (el) => parseFloat(getComputedStyle(el).fontSize);
-  const out = {errors: [], small: [], cases: 0};
+  const out = {errors: [], small: [], shrunk: [], cases: 0};
   for (const c of document.querySelectorAll('.qb-case')) {
     out.cases++;
     const name = c.dataset.case;
@@ -84,13 +90,18 @@ MEASURE = """() => {
       .map(px);
     if (inline.length && display.length && Math.min(...display) < Math.max(...inline) - 0.05)
       out.small.push(`${name}: display ${Math.min(...display)} px, inline ${Math.max(...inline)} px`);
+    for (const e of c.querySelectorAll('mjx-container[display="true"]')) {
+      const ratio = px(e) / px(c);  // drawn size against the card's text
+      if (ratio < FLOOR)
+        out.shrunk.push(`${name}: ${ratio.toFixed(2)} of the text, ${e.textContent.slice(0, 40)}`);
+    }
   }
   const doc = document.scrollingElement;
   out.scroll = doc.scrollWidth - doc.clientWidth;
   out.wide = [...document.querySelectorAll('.qb-case')].filter((c) => c.scrollWidth > c.clientWidth + 1)
     .map((c) => c.dataset.case);
   return out;
-}"""
+}""".replace("@FLOOR@", str(FORMULA_FLOOR))
 
 
 @pytest.mark.parametrize("width", [420, 1100])
@@ -105,6 +116,7 @@ def test_every_card_lays_out_in_anki_reviewer(
     assert found["cases"] == html.count('class="qb-case"') == len(notes) > 400
     assert found["errors"] == []
     assert found["small"] == [], "display math smaller than inline math"
+    assert found["shrunk"] == [], found["shrunk"][:10]
     assert found["scroll"] <= 0, f"the page scrolls sideways by {found['scroll']} px: {found['wide'][:5]}"
     problems = page.evaluate("() => qbLayout.check(document.getElementById('qa'))")
     assert problems == [], json.dumps(problems[:20], ensure_ascii=False, indent=1)

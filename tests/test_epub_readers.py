@@ -4,7 +4,9 @@ e-reader (600 x 800).
 
 Every section of the book is laid out by the reader and measured (tests/layout_checks.js): nothing
 wider than its column, no formula across the box around it, no line starting with closing
-punctuation; every link of the table of contents and of the index lands on its target. One set of
+punctuation, no display formula shrunk below a readable size, no figure label drawn too small, no
+page left half empty but a section's last; every link of the table of contents and of the index
+lands on its target. One set of
 checks for both engines, each driven through tools/epub_readers.py's `qbReader`; a book broken on
 purpose shows that each check sees what it is for. The engines are npm packages
 (tests/package.json); `nox -s tests` installs them."""
@@ -30,16 +32,70 @@ require_engines()
 
 # Every section of the spine (or those whose name ends with one of `only`) displayed in turn; the
 # checks run on the section's document, all of whose pages the engine has laid out as columns.
+# Each page (one column) is measured too: how far down its content reaches.
 PAGES = """async (only) => {
-  const out = {};
+  const out = {problems: {}, shrunk: [], labels: [], halfEmpty: []};
   const sections = qbReader.sections().filter((s) => !only || only.some((o) => s.endsWith(o)));
   for (const section of sections) {
     const win = await qbReader.display(section);
     await qbReader.settle(win);
-    const found = qbLayoutFor(win).check(win.document.body);
-    if (found.length) out[section] = found;
+    const checks = qbLayoutFor(win);
+    const found = checks.check(win.document.body);
+    if (found.length) out.problems[section] = found;
+    const body = win.document.body;
+    for (const [scale, tex] of checks.shrunkFormulas(body)) out.shrunk.push([scale, section, tex]);
+    for (const [px, figure] of await checks.figureLabels(body)) out.labels.push([px, section, figure]);
+    for (const [page, pages, fill, next] of pageFill(win, qbReader.pageBox(win))) {
+      const filled = `${Math.round(fill * 100)} % filled, then ${next}`;
+      if (page < pages && fill < HALF) out.halfEmpty.push(`${section} page ${page} of ${pages}: ${filled}`);
+    }
   }
-  return {sections: sections.length, problems: out};
+  out.sections = sections.length;
+  return out;
+}"""
+
+# How much of each page's column its content fills (the bottom of its lowest line, formula or
+# image), with the element the next page starts with: a page left half empty is one whose next
+# element was kept whole and pushed over (or, taller than a page, cut off) though it could have
+# broken. A figure or a single formula taller than what was left cannot: that page counts as full.
+PAGE_FILL = """const HALF = 0.5;
+function pageFill(win, box) {
+  const doc = win.document, body = win.getComputedStyle(doc.body);
+  const top = parseFloat(body.paddingTop), bottom = box.height - parseFloat(body.paddingBottom);
+  const pages = Math.round(doc.documentElement.scrollWidth / box.delta);
+  const reach = new Array(pages).fill(top), first = new Array(pages).fill(null);
+  function note(r, what, solid) {
+    const k = Math.floor((r.left + 1) / box.delta);
+    if (r.width <= 0 || r.height <= 0 || k < 0 || k >= pages) return;
+    reach[k] = Math.max(reach[k], Math.min(r.bottom, bottom));
+    if (!first[k] || r.top < first[k][0]) first[k] = [r.top, what, solid || 0];
+  }
+  const walker = doc.createTreeWalker(doc.body, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_ELEMENT);
+  let n;
+  while ((n = walker.nextNode())) {
+    if (n.nodeType === 3) {
+      if (!n.data.trim()) continue;
+      const range = doc.createRange();
+      range.selectNodeContents(n);
+      const block = n.parentElement.closest("p, li, dt, dd, h1, h2, h3, h4, pre, figure, td, th, div");
+      const what = block ? block.localName + "." + block.className : "text";
+      for (const r of range.getClientRects()) note(r, what);
+    } else if (n.localName === "svg" || n.localName === "img") {
+      const unit = n.closest("figure") || n; // a figure is kept whole with its caption
+      const height = unit.getBoundingClientRect().height;
+      const what = n.localName + "." + (n.getAttribute("class") || "");
+      for (const r of n.getClientRects()) note(r, what, height);
+      let last = n;
+      while (last.lastChild) last = last.lastChild;
+      walker.currentNode = last; // a formula is one box
+    }
+  }
+  // A page may end early before a figure or a formula (which cannot break) taller than what was left.
+  return reach.map((r, k) => {
+    const next = first[k + 1];
+    const pushed = !next || next[2] <= bottom - r;
+    return [k + 1, pages, pushed ? (r - top) / (bottom - top) : 1, next && next[1]];
+  });
 }"""
 
 # Every link of the navigation document and of the book's index pages, followed as the engine
@@ -89,20 +145,61 @@ def run(
     """`script` run in a page with `book` open in `engine` and the layout checks loaded."""
     page = open_book(browser, url, engine, book, size)
     page.add_script_tag(content=LAYOUT_CHECKS)
+    page.add_script_tag(content=PAGE_FILL)
     try:
         return page.evaluate(script, arg)
     finally:
         page.close()
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("engine", ENGINES)
-def test_every_page_is_laid_out_cleanly(
-    browser: Browser, served: tuple[str, Path], real_book: str, engine: str, size: tuple[int, int]
-) -> None:
+@pytest.fixture(
+    scope="module",
+    params=[(e, s) for e in ENGINES for s in SIZES],
+    ids=lambda p: f"{p[0]}-{p[1][0]}x{p[1][1]}",
+)
+def laid_out(
+    request: pytest.FixtureRequest, browser: Browser, served: tuple[str, Path], real_book: str
+) -> Any:
+    """Every page of the real book laid out by one engine at one size, measured once for the
+    tests below."""
+    engine, size = request.param
     found = run(browser, served[0], engine, real_book, size, PAGES)
     assert found["sections"] > 40
-    assert found["problems"] == {}, json.dumps(found["problems"], ensure_ascii=False, indent=1)[:4000]
+    return found
+
+
+def test_every_page_is_laid_out_cleanly(laid_out: dict[str, Any]) -> None:
+    problems = laid_out["problems"]
+    assert problems == {}, json.dumps(problems, ensure_ascii=False, indent=1)[:4000]
+
+
+# A display formula shrunk below this to fit the column has its sub- and superscripts (70 % of
+# its size in TeX's script style) under 9 CSS px on a 16 px page: long formulas are broken into
+# rows in the source (`aligned` at a relation) instead.
+FORMULA_FLOOR = 0.8
+
+
+def test_shrinks_no_display_formula_below_the_floor(laid_out: dict[str, Any]) -> None:
+    shrunk = sorted(s for s in laid_out["shrunk"] if s[0] < FORMULA_FLOOR)
+    assert shrunk == [], json.dumps(shrunk, ensure_ascii=False, indent=1)[:4000]
+
+
+def test_leaves_no_page_half_empty(laid_out: dict[str, Any]) -> None:
+    """Only a section's last page may end early: a box or table kept whole that does not fit what
+    is left of a page pushes its page half empty (or, taller than a page, is cut off)."""
+    assert laid_out["halfEmpty"] == [], laid_out["halfEmpty"][:20]
+
+
+# The smallest figure label as drawn: the size of a printed book's figure labels (7 pt against
+# 10-11 pt text, 0.6-0.7 of it) on a 16 px page.
+LABEL_FLOOR_PX = 9.5
+
+
+def test_draws_figure_labels_readably(laid_out: dict[str, Any]) -> None:
+    labels = laid_out["labels"]
+    assert len({src for _, _, src in labels}) >= 10  # every figure with text labels, measured
+    small = sorted(x for x in labels if x[0] < LABEL_FLOOR_PX)
+    assert small == [], small[:20]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

@@ -13,6 +13,8 @@ the README's pictures (tools/epub_previews.py) say what to do once for both engi
     qbReader.shown()                        the section on screen
     qbReader.resolve(section, href)         a link of that section as the engine follows it
     qbReader.onPage(el)                     whether an element of the section is on the page shown
+    qbReader.pageBox(win)                   {height, delta}: a page's height and the step between
+                                            two pages' columns, in the section's document
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ window.qbReader = {
     const left = el.getBoundingClientRect().left + view().element.offsetLeft - container.scrollLeft;
     return left >= 0 && left < container.clientWidth;
   },
+  pageBox() { const { height, delta } = rendition.manager.layout; return { height, delta }; },
 };
 </script></body></html>"""
 
@@ -116,6 +119,7 @@ window.qbReader = {
     const left = frame.getBoundingClientRect().left + el.getBoundingClientRect().left;
     return left >= container.left && left < container.right;
   },
+  pageBox(win) { return { height: win.document.documentElement.clientHeight, delta: view.renderer.size }; },
 };
 </script></body></html>"""
 

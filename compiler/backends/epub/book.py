@@ -18,6 +18,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from compiler.backends.epub.figuresize import min_width_rules
 from compiler.backends.epub.xhtml import (
     MathRenderer,
     check_well_formed,
@@ -178,7 +179,10 @@ def build_book(bank: Bank, options: EpubOptions, cache: Cache, version: str) -> 
     )
     index_page = _page(INDEX_PAGE, "index", w["epub.index"], "epub/index.xhtml.j2", lang, index=index)
     identifier = book_identifier(bank)
-    css = Resource(STYLESHEET, "css", "text/css", asset("epub/book.css").encode("utf-8"))
+    svg_figures = [(res.file, res.data) for res in images.values() if res.media_type == "image/svg+xml"]
+    widths = min_width_rules(svg_figures)  # one rule per figure, after the sheet's own
+    stylesheet = f"{asset('epub/book.css')}\n/* figure widths (figuresize.py) */\n{widths}\n"
+    css = Resource(STYLESHEET, "css", "text/css", stylesheet.encode("utf-8"))
     return Book(
         identifier=identifier,
         title=bank.title,
