@@ -85,6 +85,9 @@ def _fix_images(holder: lxml.html.HtmlElement, image_href: Mapping[str, str]) ->
             # hidden from screen readers, which already read the alt text.
             parent.tag = "figure"
             parent.set("class", "figure")
+            # Its own name, for the stylesheet's rule of its width (figuresize.py): readers may load
+            # the image from another address (foliate-js a blob: URL), so `src` cannot be matched.
+            img.set("data-figure", image_href[src])
             caption = lxml.html.Element("figcaption")
             caption.set("aria-hidden", "true")
             caption.text = alt
