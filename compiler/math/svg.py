@@ -11,10 +11,10 @@ import contextlib
 import html
 import re
 from functools import cache
-from typing import Any
 
 from compiler.cache import Cache, key
 from compiler.markup import SVG_TAG
+from compiler.math import speedups
 from compiler.math.forms import Math
 from compiler.parallel import map_in_processes
 
@@ -169,52 +169,7 @@ def _configure_ziamath() -> None:
 
     zconfig.svg2 = False  # SVG 1.1 <symbol>s would share ids across formulas
     _fix_large_operators()
-    _shallow_parent_styles()
-    _measure_rows_only_to_stretch()
-
-
-def _shallow_parent_styles() -> None:
-    """ziamath 0.13 reads each node's parent style through `dataclasses.asdict`, a deep copy that
-    took a third of all typesetting time. `parse_style` only reads the scalar fields of that
-    dict (colour, size, script level, display style), so a shallow one gives the same SVG
-    (checked on 900 formulas of the real and synthetic banks) in two thirds of the time."""
-    from ziamath import styles
-
-    setattr(styles, "asdict", _style_fields)  # noqa: B010  # the module's own name for it
-
-
-def _style_fields(style: object) -> dict[str, object]:
-    return dict(vars(style))
-
-
-def _measure_rows_only_to_stretch() -> None:
-    """ziamath 0.13 lays out every child of every row twice: once to measure the row's height
-    (for the stretchy operators in it: fences, `\\left(`) and once for real. Nested rows make
-    that 2^depth layouts of the innermost nodes. The measurement is read only by a stretchy `mo`,
-    so a row with none anywhere below it skips it: same SVG (checked on every formula of the
-    real bank and of the 2,000-question synthetic bank), typesetting 2.4 times as fast."""
-    from ziamath import operators
-    from ziamath.nodes.mrow import Mrow
-    from ziamath.nodes.nodetools import elementtext
-
-    measure = Mrow._get_height_nostretch
-
-    def may_stretch(mo: Any) -> bool:
-        stretchy = mo.get("stretchy")
-        if stretchy is not None:
-            return bool(stretchy != "false")
-        text = elementtext(mo)
-        return any(
-            operators.operators.get((text, form), {}).get("stretchy", "false") != "false"
-            for form in ("prefix", "infix", "postfix")
-        )
-
-    def height_if_stretchy(self: Any, line: list[Any], **kwargs: Any) -> tuple[float, float]:
-        if any(may_stretch(mo) for child in line for mo in child.iter("mo")):
-            return measure(self, line, **kwargs)
-        return 0.0, 0.0  # read by nobody: no operator below this row stretches
-
-    Mrow._get_height_nostretch = height_if_stretchy  # type: ignore[method-assign]
+    speedups.apply()
 
 
 def _fix_large_operators() -> None:
