@@ -65,7 +65,9 @@ class SvgTemplate:
     have none (a page of a large book has hundreds of formulas to prefix)."""
 
     def __init__(self, svg: str) -> None:
-        self.parts = _ID.split(svg)  # text, then (attribute, '#' or '', id) for every match
+        # text, then (attribute, '#' or '', id) for every match; without `id="` or `href="`
+        # nothing can match, which is cheaper to ask than the pattern
+        self.parts = _ID.split(svg) if 'id="' in svg or 'href="' in svg else [svg]
 
     def with_prefix(self, id_prefix: str) -> str:
         if len(self.parts) == 1:
@@ -197,7 +199,7 @@ def _fit_viewbox(svg: str) -> str:
     xs: list[float] = []
     ys: list[float] = []
     for d in _PATH_D.findall(svg):
-        numbers = [float(n) for n in _NUMBER.findall(d)]
+        numbers = list(map(float, _NUMBER.findall(d)))
         xs += numbers[0::2]
         ys += numbers[1::2]
     for attrs in _RECT.findall(svg):
@@ -224,10 +226,20 @@ def _fit_viewbox(svg: str) -> str:
     return head + svg[head_end:]
 
 
+def _in_current_color(svg: str) -> str:
+    """`_BLACK` replaced by `currentColor`. ziamath writes ` fill="black"` on every path: those
+    are replaced as plain text (each is a match of `_BLACK`: a space before it), and only an SVG
+    with another black left goes through the pattern (which finds nothing in what was replaced)."""
+    svg = svg.replace(' fill="black"', ' fill="currentColor"')
+    if '="black"' in svg or '="#000' in svg:
+        svg = _BLACK.sub(r'\1="currentColor"', svg)
+    return svg
+
+
 def scalable_svg(svg: str, size_px: float = SCREEN_MATH_PX) -> str:
     """A formula typeset at `size_px`, sized in em (it follows the reader's font size) and drawn
     in `currentColor` (it follows the text colour, night mode included)."""
-    svg = _BLACK.sub(r'\1="currentColor"', svg)
+    svg = _in_current_color(svg)
     head = SVG_TAG.search(svg)
     if head is None:
         return svg
