@@ -175,6 +175,21 @@ def _lay_out_rows_once() -> None:
     Mrow._setup_single_line = setup_single_line  # type: ignore[method-assign]
 
 
+# The extent of each outline `svgpath` drew, by its element: ziafont's numbers as it writes them
+# (rounded to its precision), so that `compiler.math.svg` need not read them back from the text.
+_OUTLINES: dict[int, tuple[ET.Element, float, float, float, float]] = {}
+
+
+def outline_extent(element: ET.Element) -> tuple[float, float, float, float] | None:
+    """(least x, greatest x, least y, greatest y) of a glyph outline drawn since `forget_outlines`."""
+    found = _OUTLINES.get(id(element))
+    return found[1:] if found is not None and found[0] is element else None
+
+
+def forget_outlines() -> None:
+    _OUTLINES.clear()
+
+
 # ziafont's number format (`fmt`): fixed decimals, then trailing zeros and a bare point dropped.
 # In a path every number is followed by a space, and only a fraction can end in a zero there.
 _TRAILING_ZEROS = re.compile(r"\.?0+(?= )")
@@ -192,10 +207,10 @@ def _glyph_paths_in_one_format() -> None:
 
     letters = {Moveto: "M", Lineto: "L", Quad: "Q", Cubic: "C"}
     slow = zglyph.SimpleGlyph.svgpath
+    Outline = tuple[str, list[tuple[float, float]], tuple[float, float, float, float]]
 
-    def outline(glyph: Any) -> tuple[str, list[tuple[float, float]]] | None:
-        made: tuple[object, tuple[str, list[tuple[float, float]]] | None] | None
-        made = glyph.__dict__.get("_qbank_outline")
+    def outline(glyph: Any) -> Outline | None:
+        made: tuple[object, Outline | None] | None = glyph.__dict__.get("_qbank_outline")
         if made is None or made[0] != zfconfig.precision:
             number = f"%.{zfconfig.precision}f "
             parts: list[str] = []
@@ -211,18 +226,32 @@ def _glyph_paths_in_one_format() -> None:
                 parts.append(("Z " if letter == "M" and n else "") + letter + " " + 2 * len(own) * number)
                 points += [(p.x, p.y) for p in own]
             form = "".join(parts) + "Z " if parts else ""
-            glyph.__dict__["_qbank_outline"] = made = (zfconfig.precision, (form, points))
+            xs, ys = [p[0] for p in points] or [0.0], [p[1] for p in points] or [0.0]
+            extent = (min(xs), max(xs), min(ys), max(ys))
+            glyph.__dict__["_qbank_outline"] = made = (zfconfig.precision, (form, points, extent))
         return made[1]
 
     def svgpath(self: Any, x0: float = 0, y0: float = 0, scale_factor: float = 1) -> ET.Element | None:
         made = outline(self)
         if made is None:
             return slow(self, x0, y0, scale_factor)
-        form, points = made
+        form, points, (least_x, most_x, least_y, most_y) = made
         if not form:
             return None  # no outline (a space)
         scale = self.funits_to_points(1, scale_factor)
         numbers = tuple(v for px, py in points for v in (x0 + px * scale, y0 - py * scale))
-        return ET.Element("path", attrib={"d": _TRAILING_ZEROS.sub("", form % numbers)})
+        element = ET.Element("path", attrib={"d": _TRAILING_ZEROS.sub("", form % numbers)})
+        if scale > 0:
+            # Each number is computed as above, and both that and the rounding keep the order
+            # of the points: the least of the written numbers is the least point's, written.
+            rounded = f"%.{zfconfig.precision}f"
+            _OUTLINES[id(element)] = (
+                element,
+                float(rounded % (x0 + least_x * scale)),
+                float(rounded % (x0 + most_x * scale)),
+                float(rounded % (y0 - most_y * scale)),
+                float(rounded % (y0 - least_y * scale)),
+            )
+        return element
 
     zglyph.SimpleGlyph.svgpath = svgpath  # type: ignore[method-assign]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import html
 import re
+import xml.etree.ElementTree as ET
 from functools import cache
 
 from compiler.cache import Cache, key
@@ -28,10 +29,7 @@ _BLACK = re.compile(r'\b(fill|stroke)="(?:black|#000000|#000)"')
 SCREEN_MATH_PX = 16.0
 _CHUNK = 32  # formulas per task sent to a typesetting process
 _ID = re.compile(r'\b(id|href|xlink:href)="(#?)([^"]+)"')
-_PATH_D = re.compile(r'\sd="([^"]*)"')
-_RECT = re.compile(r"<rect\b([^>]*)>")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_ATTR = re.compile(r'([\w:-]+)="([^"]*)"')
 
 
 def svg_key(math: Math, size_px: float = SCREEN_MATH_PX) -> str:
@@ -103,7 +101,10 @@ def _typeset(math: Math, size_px: float) -> str:
         drawing = Latex(tex, size=size_px, inline=not math.display)
     else:
         drawing = MathMl(tex_spacing(tex, inline=not math.display), size=size_px)
-    svg = _fit_viewbox(drawing.svg())
+    speedups.forget_outlines()
+    root = drawing.svgxml()
+    svg = _fit_viewbox(ET.tostring(root, encoding="unicode"), root)  # (what `drawing.svg()` is)
+    speedups.forget_outlines()
     label = html.escape(math.tex, quote=True)
     depth = 0.0
     box = _VIEWBOX.search(svg)
@@ -187,27 +188,33 @@ def _fix_large_operators() -> None:
             params["stretchy"] = "false"
 
 
-def _fit_viewbox(svg: str) -> str:
+def _fit_viewbox(svg: str, root: ET.Element) -> str:
     """Widen the viewBox to everything drawn. ziamath sometimes draws outside its own box (an
     accented symbol at the start of an `aligned` row), and an SVG clips what is outside it.
 
-    ziamath (svg2=False) writes absolute coordinates only: paths of M/L/Q/Z and rects."""
+    ziamath (svg2=False) writes absolute coordinates only: paths of M/L/Q/Z and rects. `svg` is
+    `root` written out; the numbers are read from `root`, a glyph's from what drew it."""
     box = _VIEWBOX.search(svg)
     if box is None or "transform=" in svg:
         return svg
     x, y, width, height = (float(v) for v in box.groups())
     xs: list[float] = []
     ys: list[float] = []
-    for d in _PATH_D.findall(svg):
-        numbers = list(map(float, _NUMBER.findall(d)))
-        xs += numbers[0::2]
-        ys += numbers[1::2]
-    for attrs in _RECT.findall(svg):
-        a = dict(_ATTR.findall(attrs))
-        with contextlib.suppress(KeyError, ValueError):
-            rx, ry, rw, rh = (float(a[k]) for k in ("x", "y", "width", "height"))
-            xs += [rx, rx + rw]
-            ys += [ry, ry + rh]
+    for element in root.iter():
+        if (d := element.get("d")) is not None:
+            extent = speedups.outline_extent(element)
+            if extent is not None:
+                xs += extent[:2]
+                ys += extent[2:]
+            else:
+                numbers = list(map(float, _NUMBER.findall(d)))
+                xs += numbers[0::2]
+                ys += numbers[1::2]
+        if element.tag == "rect":
+            with contextlib.suppress(KeyError, ValueError):
+                rx, ry, rw, rh = (float(element.attrib[k]) for k in ("x", "y", "width", "height"))
+                xs += [rx, rx + rw]
+                ys += [ry, ry + rh]
     if not xs or not ys:
         return svg
     slack, margin = 0.05, 0.5  # Bezier control points may stray a little: only fix real overflow
