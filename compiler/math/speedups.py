@@ -17,6 +17,7 @@ def apply() -> None:
     _sizes_without_a_table_per_call()
     _lay_out_rows_once()
     _glyph_paths_in_one_format()
+    _font_lookups_remembered()
 
 
 def _shallow_parent_styles() -> None:
@@ -255,3 +256,31 @@ def _glyph_paths_in_one_format() -> None:
         return element
 
     zglyph.SimpleGlyph.svgpath = svgpath  # type: ignore[method-assign]
+
+
+def _font_lookups_remembered() -> None:
+    """ziafont 0.11 answers two questions from its font tables each time it is asked: where a
+    glyph is in a coverage table (a linear search of a list) and how far a glyph advances before
+    the next one (kerning). The answers depend on the glyphs and tables only (and, for the
+    advance, on whether kerning is on), so each is remembered per table or font."""
+    from ziafont.font import Font
+    from ziafont.tables import Coverage
+
+    find = Coverage.covidx
+    advance = Font.advance
+
+    def covidx(self: Any, glyph: int) -> int | None:
+        known: dict[int, int | None] = self.__dict__.setdefault("_qbank_covidx", {})
+        if glyph not in known:
+            known[glyph] = find(self, glyph)
+        return known[glyph]
+
+    def font_advance(self: Any, glyph: int, glyph2: int | None) -> int:
+        k = (glyph, glyph2, bool(self.features.get("kern", True)))
+        known: dict[tuple[int, int | None, bool], int] = self.__dict__.setdefault("_qbank_advance", {})
+        if k not in known:
+            known[k] = advance(self, glyph, glyph2)
+        return known[k]
+
+    Coverage.covidx = covidx  # type: ignore[method-assign]
+    Font.advance = font_advance  # type: ignore[method-assign]
