@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -44,16 +45,22 @@ class BuildResult:
 
 
 def compile_bank(
-    source: Path, diags: Diagnostics, cache: Cache, progress: Progress, timestamp: int | None = None
+    source: Path,
+    diags: Diagnostics,
+    cache: Cache,
+    progress: Progress,
+    timestamp: int | None = None,
+    backends: Sequence[str] = (),
 ) -> Bank | None:
-    """Phase one: the rendered bank, or None when the source has errors."""
+    """Phase one: the rendered bank, or None when the source has errors. `backends`: those the
+    build runs; the MathML they draw is made by the pandoc processes that render the HTML."""
     with progress.step("reading source"):
         bank = load_bank(source, diags, timestamp)
     if bank is None:
         return None
     # Render even after errors in other files, so that one run reports every problem.
     with progress.step(f"rendering {len(bank.questions)} questions"):
-        bank = render_bank(bank, diags, cache)
+        bank = render_bank(bank, diags, cache, with_mathml="mathml" in math_forms(bank, backends))
     return None if diags.errors else bank
 
 
@@ -102,7 +109,7 @@ def _build(
     """Phase one, then the backends; also what phase one reported (None when it failed)."""
     cache = Cache(out / ".cache")
     times = content_time(source, state.content_times(out))
-    bank = compile_bank(source, diags, cache, progress, times.timestamp)
+    bank = compile_bank(source, diags, cache, progress, times.timestamp, names)
     if bank is None or diags.failed(strict):
         return BuildResult(bank, diags), None
     bank = apply_filter(bank, flt, diags)
@@ -149,18 +156,25 @@ def _build(
 
 def _prepare_math(bank: Bank, names: list[str], cache: Cache, progress: Progress) -> Bank:
     """Every form of math the backends about to run draw, made once for all of them: SVG into
-    the cache (each distinct formula typeset once, on all cores), MathML into `bank.mathml`."""
-    forms: set[MathForm] = set()
-    for name in names:
-        forms |= BACKENDS[name]().math_forms(backend_options(bank, name))
+    the cache (each distinct formula typeset once, on all cores), MathML into `bank.mathml`
+    (most of it made while rendering)."""
+    forms = math_forms(bank, names)
     maths = bank_math(bank) if forms else []
     if "svg" in forms:
         with progress.step(f"typesetting {len(maths)} formulas"):
             typeset_all(maths, cache)
     if "mathml" in forms:
         with progress.step(f"converting {len(maths)} formulas to MathML"):
-            bank = replace(bank, mathml=mathml_for(maths, cache))
-    return bank
+            bank = replace(bank, mathml=mathml_for(maths, cache, bank.mathml))
+    return replace(bank, mathml={}) if "mathml" not in forms else bank
+
+
+def math_forms(bank: Bank, names: Sequence[str]) -> set[MathForm]:
+    """The forms of math these backends draw, with the bank's options."""
+    forms: set[MathForm] = set()
+    for name in names:
+        forms |= BACKENDS[name]().math_forms(backend_options(bank, name))
+    return forms
 
 
 def backend_options(bank: Bank, name: str) -> Any:

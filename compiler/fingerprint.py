@@ -43,7 +43,7 @@ def files_of(backend: type[Backend]) -> list[Path]:
     own_code = _files(module.parent, "*.py") if module.name == "backend.py" else [module]
     shared = [
         p
-        for p in _files(ROOT / "compiler", "*.py")
+        for p in [*_files(ROOT / "compiler", "*.py"), *_files(ROOT / "compiler", "*.lua")]
         if not (p.parent != _BACKENDS and p.is_relative_to(_BACKENDS))
     ]
     words = _files(ROOT / "compiler" / "vocabulary", "*.yaml")

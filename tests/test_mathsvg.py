@@ -22,6 +22,11 @@ ODD = [
     r"\begin{pmatrix} 1 & 0 \\ 0 & \sqrt{\lambda} \end{pmatrix}",
     r"\| W \|_F = \sqrt{\sum_{i,j} w_{ij}^2}",
     r"\operatorname{softmax}(z)_i = \frac{e^{z_i}}{\sum_{k} e^{z_k}}",
+    # rows that stretch with fractions, numbers and operator names beside each other (what a
+    # row's children read of their left neighbour) and a stretchy fence deep in a script
+    r"\left( \frac{a}{b} \frac{c}{d} 2 \sin x \right)",
+    r"\left[ 3 \left( x \right) 4 \frac{1}{2} \right]",
+    r"x^{\left\| \frac{a}{b} \right\|} + \left\langle \max_i v_i \right\rangle",
 ]
 
 SCRIPT = textwrap.dedent(

@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import html
 import re
+import xml.etree.ElementTree as ET
 from functools import cache
-from typing import Any
 
 from compiler.cache import Cache, key
 from compiler.markup import SVG_TAG
+from compiler.math import speedups
 from compiler.math.forms import Math
 from compiler.parallel import map_in_processes
 
@@ -28,10 +29,7 @@ _BLACK = re.compile(r'\b(fill|stroke)="(?:black|#000000|#000)"')
 SCREEN_MATH_PX = 16.0
 _CHUNK = 32  # formulas per task sent to a typesetting process
 _ID = re.compile(r'\b(id|href|xlink:href)="(#?)([^"]+)"')
-_PATH_D = re.compile(r'\sd="([^"]*)"')
-_RECT = re.compile(r"<rect\b([^>]*)>")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_ATTR = re.compile(r'([\w:-]+)="([^"]*)"')
 
 
 def svg_key(math: Math, size_px: float = SCREEN_MATH_PX) -> str:
@@ -65,7 +63,9 @@ class SvgTemplate:
     have none (a page of a large book has hundreds of formulas to prefix)."""
 
     def __init__(self, svg: str) -> None:
-        self.parts = _ID.split(svg)  # text, then (attribute, '#' or '', id) for every match
+        # text, then (attribute, '#' or '', id) for every match; without `id="` or `href="`
+        # nothing can match, which is cheaper to ask than the pattern
+        self.parts = _ID.split(svg) if 'id="' in svg or 'href="' in svg else [svg]
 
     def with_prefix(self, id_prefix: str) -> str:
         if len(self.parts) == 1:
@@ -101,7 +101,10 @@ def _typeset(math: Math, size_px: float) -> str:
         drawing = Latex(tex, size=size_px, inline=not math.display)
     else:
         drawing = MathMl(tex_spacing(tex, inline=not math.display), size=size_px)
-    svg = _fit_viewbox(drawing.svg())
+    speedups.forget_outlines()
+    root = drawing.svgxml()
+    svg = _fit_viewbox(ET.tostring(root, encoding="unicode"), root)  # (what `drawing.svg()` is)
+    speedups.forget_outlines()
     label = html.escape(math.tex, quote=True)
     depth = 0.0
     box = _VIEWBOX.search(svg)
@@ -169,52 +172,7 @@ def _configure_ziamath() -> None:
 
     zconfig.svg2 = False  # SVG 1.1 <symbol>s would share ids across formulas
     _fix_large_operators()
-    _shallow_parent_styles()
-    _measure_rows_only_to_stretch()
-
-
-def _shallow_parent_styles() -> None:
-    """ziamath 0.13 reads each node's parent style through `dataclasses.asdict`, a deep copy that
-    took a third of all typesetting time. `parse_style` only reads the scalar fields of that
-    dict (colour, size, script level, display style), so a shallow one gives the same SVG
-    (checked on 900 formulas of the real and synthetic banks) in two thirds of the time."""
-    from ziamath import styles
-
-    setattr(styles, "asdict", _style_fields)  # noqa: B010  # the module's own name for it
-
-
-def _style_fields(style: object) -> dict[str, object]:
-    return dict(vars(style))
-
-
-def _measure_rows_only_to_stretch() -> None:
-    """ziamath 0.13 lays out every child of every row twice: once to measure the row's height
-    (for the stretchy operators in it: fences, `\\left(`) and once for real. Nested rows make
-    that 2^depth layouts of the innermost nodes. The measurement is read only by a stretchy `mo`,
-    so a row with none anywhere below it skips it: same SVG (checked on every formula of the
-    real bank and of the 2,000-question synthetic bank), typesetting 2.4 times as fast."""
-    from ziamath import operators
-    from ziamath.nodes.mrow import Mrow
-    from ziamath.nodes.nodetools import elementtext
-
-    measure = Mrow._get_height_nostretch
-
-    def may_stretch(mo: Any) -> bool:
-        stretchy = mo.get("stretchy")
-        if stretchy is not None:
-            return bool(stretchy != "false")
-        text = elementtext(mo)
-        return any(
-            operators.operators.get((text, form), {}).get("stretchy", "false") != "false"
-            for form in ("prefix", "infix", "postfix")
-        )
-
-    def height_if_stretchy(self: Any, line: list[Any], **kwargs: Any) -> tuple[float, float]:
-        if any(may_stretch(mo) for child in line for mo in child.iter("mo")):
-            return measure(self, line, **kwargs)
-        return 0.0, 0.0  # read by nobody: no operator below this row stretches
-
-    Mrow._get_height_nostretch = height_if_stretchy  # type: ignore[method-assign]
+    speedups.apply()
 
 
 def _fix_large_operators() -> None:
@@ -230,27 +188,33 @@ def _fix_large_operators() -> None:
             params["stretchy"] = "false"
 
 
-def _fit_viewbox(svg: str) -> str:
+def _fit_viewbox(svg: str, root: ET.Element) -> str:
     """Widen the viewBox to everything drawn. ziamath sometimes draws outside its own box (an
     accented symbol at the start of an `aligned` row), and an SVG clips what is outside it.
 
-    ziamath (svg2=False) writes absolute coordinates only: paths of M/L/Q/Z and rects."""
+    ziamath (svg2=False) writes absolute coordinates only: paths of M/L/Q/Z and rects. `svg` is
+    `root` written out; the numbers are read from `root`, a glyph's from what drew it."""
     box = _VIEWBOX.search(svg)
     if box is None or "transform=" in svg:
         return svg
     x, y, width, height = (float(v) for v in box.groups())
     xs: list[float] = []
     ys: list[float] = []
-    for d in _PATH_D.findall(svg):
-        numbers = [float(n) for n in _NUMBER.findall(d)]
-        xs += numbers[0::2]
-        ys += numbers[1::2]
-    for attrs in _RECT.findall(svg):
-        a = dict(_ATTR.findall(attrs))
-        with contextlib.suppress(KeyError, ValueError):
-            rx, ry, rw, rh = (float(a[k]) for k in ("x", "y", "width", "height"))
-            xs += [rx, rx + rw]
-            ys += [ry, ry + rh]
+    for element in root.iter():
+        if (d := element.get("d")) is not None:
+            extent = speedups.outline_extent(element)
+            if extent is not None:
+                xs += extent[:2]
+                ys += extent[2:]
+            else:
+                numbers = list(map(float, _NUMBER.findall(d)))
+                xs += numbers[0::2]
+                ys += numbers[1::2]
+        if element.tag == "rect":
+            with contextlib.suppress(KeyError, ValueError):
+                rx, ry, rw, rh = (float(element.attrib[k]) for k in ("x", "y", "width", "height"))
+                xs += [rx, rx + rw]
+                ys += [ry, ry + rh]
     if not xs or not ys:
         return svg
     slack, margin = 0.05, 0.5  # Bezier control points may stray a little: only fix real overflow
@@ -269,10 +233,20 @@ def _fit_viewbox(svg: str) -> str:
     return head + svg[head_end:]
 
 
+def _in_current_color(svg: str) -> str:
+    """`_BLACK` replaced by `currentColor`. ziamath writes ` fill="black"` on every path: those
+    are replaced as plain text (each is a match of `_BLACK`: a space before it), and only an SVG
+    with another black left goes through the pattern (which finds nothing in what was replaced)."""
+    svg = svg.replace(' fill="black"', ' fill="currentColor"')
+    if '="black"' in svg or '="#000' in svg:
+        svg = _BLACK.sub(r'\1="currentColor"', svg)
+    return svg
+
+
 def scalable_svg(svg: str, size_px: float = SCREEN_MATH_PX) -> str:
     """A formula typeset at `size_px`, sized in em (it follows the reader's font size) and drawn
     in `currentColor` (it follows the text colour, night mode included)."""
-    svg = _BLACK.sub(r'\1="currentColor"', svg)
+    svg = _in_current_color(svg)
     head = SVG_TAG.search(svg)
     if head is None:
         return svg
