@@ -48,7 +48,7 @@ def compile_bank(
 ) -> Bank | None:
     """Phase one: the rendered bank, or None when the source has errors."""
     with progress.step("reading source"):
-        bank = load_bank(source, diags, timestamp)
+        bank = load_bank(source, diags, timestamp, cache)
     if bank is None:
         return None
     # Render even after errors in other files, so that one run reports every problem.

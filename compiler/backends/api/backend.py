@@ -1,4 +1,8 @@
-"""JSON API backend: a static, versioned API any web server can serve (build/api/v1/)."""
+"""JSON API backend: a static, versioned API any web server can serve (build/api/v1/).
+
+Each question's document is cached as the JSON text it is written as, by what it is made from
+(`QUESTION_CACHE`); `all.json` is spliced from those texts, so an edit serialises one question
+again, not the bank twice."""
 
 from __future__ import annotations
 
@@ -11,21 +15,44 @@ from urllib.parse import unquote
 from pydantic import BaseModel
 
 from compiler.backends.base import BuildContext, MathForm
+from compiler.cache import value_key
+from compiler.fingerprint import question_content
 from compiler.keypoints import card_number, spans
 from compiler.links import question_url
 from compiler.markup import MARKDOWN_IMAGE, replace_image_sources
 from compiler.math.forms import Math, find_math
 from compiler.model import Bank, Question
+from compiler.pandoc import pandoc_version
 from compiler.timestamps import iso_datetime
 from schema import api
 from schema.export import all_schemas
 from schema.models import ApiOptions
 
+QUESTION_CACHE = "api-question"  # a question's document as JSON text, by what it is made from
+_SPLICE = "\0qbank-questions\0"  # stands for the questions of all.json until they are spliced in
+
 
 def dump(doc: BaseModel | dict[str, object]) -> bytes:
     """UTF-8 JSON with a stable key order: the same bank gives the same bytes."""
+    return (dump_text(doc) + "\n").encode("utf-8")
+
+
+def dump_text(doc: BaseModel | dict[str, object]) -> str:
     data = doc.model_dump(mode="json") if isinstance(doc, BaseModel) else doc
-    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+def all_document(index: api.Index, questions: list[str]) -> bytes:
+    """all.json as `dump` writes it, with the questions' texts (`dump_text` of each) spliced in:
+    `json.dumps` writes a value nested two levels down as it writes it alone, every line but
+    the first indented four spaces more (a JSON string holds no line break)."""
+    if not questions:
+        return dump(api.All(index=index, questions=[]))
+    text = dump_text({**api.All(index=index, questions=[]).model_dump(mode="json"), "questions": [_SPLICE]})
+    marker = "    " + json.dumps(_SPLICE, ensure_ascii=False)
+    assert text.count(marker) == 1
+    nested = ",\n".join("    " + q.replace("\n", "\n    ") for q in questions)
+    return (text.replace(marker, nested) + "\n").encode("utf-8")
 
 
 def tag_path(tag: str) -> str:
@@ -63,8 +90,27 @@ class ApiBackend:
             )
 
         docs: dict[str, BaseModel] = {}
-        full: list[api.Question] = []
-        for order, q in enumerate(questions, start=1):
+        texts: list[str] = []  # every question's document, as JSON text
+        version = pandoc_version()  # the MathML of its formulas is pandoc's
+        keys = [
+            value_key(
+                ctx.code,
+                version,
+                base,
+                order,
+                question_content(q),
+                str(q.path),
+                [[a.name, str(a.path)] for a in q.assets],
+                question_url(bank, q.id),
+                [chapters[q.chapter_slug].number, chapters[q.chapter_slug].title],
+            )
+            for order, q in enumerate(questions, start=1)
+        ]
+        known = ctx.cache.get_many(QUESTION_CACHE, keys)
+        for order, (q, k) in enumerate(zip(questions, keys, strict=True), start=1):
+            if k in known:
+                texts.append(known[k])
+                continue
             chapter = chapters[q.chapter_slug]
             doc = api.Question(
                 id=q.id,
@@ -103,8 +149,8 @@ class ApiBackend:
                 page_url=question_url(bank, q.id),
                 media=[f"{base}/media/{a.name}" for a in q.assets],
             )
-            full.append(doc)
-            docs[f"questions/{q.id}.json"] = doc
+            texts.append(dump_text(doc))
+            ctx.cache.put(QUESTION_CACHE, k, texts[-1])
 
         for c in bank.chapters:
             docs[f"chapters/{c.slug}.json"] = api.Chapter(
@@ -173,9 +219,12 @@ class ApiBackend:
             questions=[summary(q) for q in questions],
         )
         docs["index.json"] = index
-        docs["all.json"] = api.All(index=index, questions=full)
 
-        written = [ctx.write(root / name, dump(doc)) for name, doc in sorted(docs.items())]
+        files = {name: dump(doc) for name, doc in docs.items()}
+        files["all.json"] = all_document(index, texts)
+        for q, text in zip(questions, texts, strict=True):
+            files[f"questions/{q.id}.json"] = (text + "\n").encode("utf-8")
+        written = [ctx.write(root / name, data) for name, data in sorted(files.items())]
         for name, text in all_schemas().items():
             written.append(ctx.write(root / "schema" / name, text.encode("utf-8")))
         written.append(ctx.write(root / "openapi.json", dump(openapi(bank, base))))

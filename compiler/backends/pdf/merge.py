@@ -7,13 +7,19 @@ the links of the table of contents, which WeasyPrint wrote as `qbank-chapter:N` 
 is in another document) and which become links to that chapter's first page here. The dates are
 set here, not in the documents: a chapter's document stays the same (and cached) when an edit
 elsewhere moves the bank's time.
+
+The parts are joined from files, not from memory: qpdf reads a document opened from a file as it
+needs it (a page's objects when they are copied, stream data when the joined file is written),
+so the joining process holds the object tree of the sheet, not every part's bytes and parsed
+objects at once (a 10,000-question cheat sheet is 2,500 pages in ten parts).
 """
 
 from __future__ import annotations
 
-import io
+import tempfile
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import pikepdf
 
@@ -27,38 +33,49 @@ PX_TO_PT = 0.75
 def join(parts: Sequence[RenderedPdf], chapters: Sequence[tuple[int, ...]], timestamp: int) -> bytes:
     """One PDF of `parts` in order; `chapters[i]` are the chapter numbers part i holds; created
     and modified at the content time `timestamp`."""
-    out = pikepdf.Pdf.new()
-    sources = [pikepdf.open(io.BytesIO(part.data)) for part in parts]
-    try:
-        offsets = []
-        for source in sources:
-            offsets.append(len(out.pages))
-            # pikepdf warns that named destinations are not carried over: WeasyPrint's documents
-            # have none (the outline and the chapter links are made here, below), so the warning
-            # would only reach the user's terminal
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="Copying pages from another Pdf")
-                out.pages.extend(source.pages)
-        first = sources[0]
-        out.trailer.Info = out.copy_foreign(first.trailer.Info)
-        date = pikepdf.String(pdf_date(timestamp))
-        out.trailer.Info.CreationDate = date
-        out.trailer.Info.ModDate = date
-        for name in ("/Lang", "/PageMode"):
-            if name in first.Root:
-                out.Root[name] = first.Root[name]
-        chapter_page = {n: offset for offset, held in zip(offsets, chapters, strict=True) for n in held[:1]}
-        _point_chapter_links(out, chapter_page)
-        with out.open_outline() as outline:
-            for part, offset in zip(parts, offsets, strict=True):
-                outline.root.extend(_outline(out, part.bookmarks, offset))
-        buffer = io.BytesIO()
-        # The same input gives the same bytes: the file /ID is a hash of the content.
-        out.save(buffer, deterministic_id=True, min_version=first.pdf_version)
-    finally:
-        for source in sources:
-            source.close()
-    return buffer.getvalue()
+    with tempfile.TemporaryDirectory(prefix="qbank-pdf-join-") as tmp:
+        folder = Path(tmp)
+        out = pikepdf.Pdf.new()
+        sources: list[pikepdf.Pdf] = []
+        try:
+            offsets = []
+            for i, part in enumerate(parts):
+                path = folder / f"part-{i}.pdf"
+                path.write_bytes(part.data)
+                # a copied page refers to its source's stream data until the joined file is
+                # written: every source stays open (on disk, read as needed) until then
+                source = pikepdf.open(path)
+                sources.append(source)
+                offsets.append(len(out.pages))
+                # pikepdf warns that named destinations are not carried over: WeasyPrint's
+                # documents have none (the outline and the chapter links are made here, below),
+                # so the warning would only reach the user's terminal
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message="Copying pages from another Pdf")
+                    out.pages.extend(source.pages)
+            first = sources[0]
+            out.trailer.Info = out.copy_foreign(first.trailer.Info)
+            date = pikepdf.String(pdf_date(timestamp))
+            out.trailer.Info.CreationDate = date
+            out.trailer.Info.ModDate = date
+            for name in ("/Lang", "/PageMode"):
+                if name in first.Root:
+                    out.Root[name] = first.Root[name]
+            chapter_page = {
+                n: offset for offset, held in zip(offsets, chapters, strict=True) for n in held[:1]
+            }
+            _point_chapter_links(out, chapter_page)
+            with out.open_outline() as outline:
+                for part, offset in zip(parts, offsets, strict=True):
+                    outline.root.extend(_outline(out, part.bookmarks, offset))
+            joined = folder / "joined.pdf"
+            # The same input gives the same bytes: the file /ID is a hash of the content.
+            out.save(joined, deterministic_id=True, min_version=first.pdf_version)
+        finally:
+            out.close()
+            for source in sources:
+                source.close()
+        return joined.read_bytes()
 
 
 def _outline(pdf: pikepdf.Pdf, marks: tuple[Bookmark, ...], offset: int) -> list[pikepdf.OutlineItem]:
