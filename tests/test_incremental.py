@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from compiler.backends.anki.backend import NOTES_CACHE
 from compiler.backends.api.backend import QUESTION_CACHE as API_QUESTION_CACHE
 from compiler.backends.epub.book import CHAPTER_CACHE
 from compiler.backends.site.pages import QUESTION_CACHE
@@ -81,12 +82,12 @@ def test_an_uncommitted_edit_makes_again_only_the_pages_that_show_it(
     assert outputs(out) == outputs(cold)
 
 
-def test_an_uncommitted_edit_reads_renders_and_serialises_only_its_question_again(
+def test_an_uncommitted_edit_reads_renders_and_makes_the_api_and_anki_notes_of_its_question_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Phase one takes every other question as read and finished from the cache, and the API
-    serialises only the edited question's document again; the JSON and the deck are a cold
-    build's bytes."""
+    """Phase one takes every other question as read and finished from the cache, the API
+    serialises only the edited question's document again and the deck makes only its notes'
+    fields again; the JSON and the deck are a cold build's bytes."""
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
     repo = tmp_path / "repo"
     bank = copy_bank(FIXTURE_BANK, repo / "bank")
@@ -96,10 +97,10 @@ def test_an_uncommitted_edit_reads_renders_and_serialises_only_its_question_agai
     out = tmp_path / "out"
     only = ["api", "anki"]
     run_build(bank, out, only=only)
-    namespaces = (LOADED_CACHE, FINISHED_CACHE, API_QUESTION_CACHE)
+    namespaces = (LOADED_CACHE, FINISHED_CACHE, API_QUESTION_CACHE, NOTES_CACHE)
     before = {n: cached(out, n) for n in namespaces}
     # three questions; the one with a figure is finished every time (its image is another file)
-    assert [len(before[n]) for n in namespaces] == [3, 2, 3]
+    assert [len(before[n]) for n in namespaces] == [3, 2, 3, 3]
     question = bank / "02-models" / "01-sgd.md"
     edit(
         question, "for epoch in range(n_epochs):", "for epoch in range(n_epochs):  # 每一轮", COMMITTED + 600
