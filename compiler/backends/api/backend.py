@@ -1,8 +1,9 @@
 """JSON API backend: a static, versioned API any web server can serve (build/api/v1/).
 
 Each question's document is cached as the JSON text it is written as, by what it is made from
-(`QUESTION_CACHE`); `all.json` is spliced from those texts, so an edit serialises one question
-again, not the bank twice."""
+(`QUESTION_CACHE`); `all.json` is spliced from those texts and the lists of the index, chapter,
+tag and company documents from each question's summary, serialised once (`splice`): an edit
+serialises one question again, not the bank twice and its summaries five times."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from schema.export import all_schemas
 from schema.models import ApiOptions
 
 QUESTION_CACHE = "api-question"  # a question's document as JSON text, by what it is made from
-_SPLICE = "\0qbank-questions\0"  # stands for the questions of all.json until they are spliced in
+_MARK = "\0qbank-splice\0"  # stands for a value of a document until `splice` puts its text there
 
 
 def dump(doc: BaseModel | dict[str, object]) -> bytes:
@@ -42,17 +43,35 @@ def dump_text(doc: BaseModel | dict[str, object]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
 
 
-def all_document(index: api.Index, questions: list[str]) -> bytes:
-    """all.json as `dump` writes it, with the questions' texts (`dump_text` of each) spliced in:
-    `json.dumps` writes a value nested two levels down as it writes it alone, every line but
-    the first indented four spaces more (a JSON string holds no line break)."""
-    if not questions:
-        return dump(api.All(index=index, questions=[]))
-    text = dump_text({**api.All(index=index, questions=[]).model_dump(mode="json"), "questions": [_SPLICE]})
-    marker = "    " + json.dumps(_SPLICE, ensure_ascii=False)
-    assert text.count(marker) == 1
-    nested = ",\n".join("    " + q.replace("\n", "\n    ") for q in questions)
-    return (text.replace(marker, nested) + "\n").encode("utf-8")
+def splice(doc: BaseModel, parts: dict[str, str | list[str]]) -> str:
+    """`dump_text(doc)` with the field `name` of each of `parts` written from texts made before:
+    a value's `dump_text`, or a list's items' (the field's value in `doc` is left out).
+    `json.dumps` writes a nested value as it writes it alone, every line but the first indented
+    as deep as the line it starts on (a JSON string holds no line break)."""
+    data = doc.model_dump(mode="json")
+    marks = {name: f"{_MARK}{name}" for name in parts}
+    text = dump_text({**data, **marks})
+    for name, part in parts.items():
+        token = json.dumps(marks[name], ensure_ascii=False)
+        assert text.count(token) == 1
+        at = text.index(token)
+        line = text[text.rfind("\n", 0, at) + 1 : at]
+        lead = " " * (len(line) - len(line.lstrip(" ")))
+        if isinstance(part, str):
+            value = part.replace("\n", "\n" + lead)
+        elif part:
+            inner = lead + "  "
+            value = (
+                "[\n" + ",\n".join(inner + p.replace("\n", "\n" + inner) for p in part) + "\n" + lead + "]"
+            )
+        else:
+            value = "[]"
+        text = text[:at] + value + text[at + len(token) :]
+    return text
+
+
+def _encoded(text: str) -> bytes:
+    return (text + "\n").encode("utf-8")
 
 
 def tag_path(tag: str) -> str:
@@ -89,7 +108,12 @@ class ApiBackend:
                 page_url=question_url(bank, q.id),
             )
 
-        docs: dict[str, BaseModel] = {}
+        summaries = {q.id: dump_text(summary(q)) for q in questions}  # each once, for five documents
+
+        def listed(members: list[Question]) -> dict[str, str | list[str]]:
+            return {"questions": [summaries[q.id] for q in members]}
+
+        files: dict[str, bytes] = {}
         texts: list[str] = []  # every question's document, as JSON text
         version = pandoc_version()  # the MathML of its formulas is pandoc's
         keys = [
@@ -153,9 +177,8 @@ class ApiBackend:
             ctx.cache.put(QUESTION_CACHE, k, texts[-1])
 
         for c in bank.chapters:
-            docs[f"chapters/{c.slug}.json"] = api.Chapter(
-                slug=c.slug, number=c.number, title=c.title, questions=[summary(q) for q in c.questions]
-            )
+            listing: BaseModel = api.Chapter(slug=c.slug, number=c.number, title=c.title, questions=[])
+            files[f"chapters/{c.slug}.json"] = _encoded(splice(listing, listed(list(c.questions))))
         tag_members: dict[str, list[Question]] = {}
         for q in questions:
             for tag in q.tags:
@@ -165,19 +188,14 @@ class ApiBackend:
                     if not members or members[-1] is not q:  # two tags of q under one parent
                         members.append(q)
         for tag, members in sorted(tag_members.items()):
-            docs[f"tags/{tag_path(tag)}.json"] = api.Tag(
-                tag=tag,
-                description=bank.tags.get(tag, bank.tags.get(tag.split("/")[0], "")),
-                questions=[summary(q) for q in members],
-            )
+            description = bank.tags.get(tag, bank.tags.get(tag.split("/")[0], ""))
+            listing = api.Tag(tag=tag, description=description, questions=[])
+            files[f"tags/{tag_path(tag)}.json"] = _encoded(splice(listing, listed(members)))
         used_companies = [c for c in bank.companies if any(c in q.companies for q in questions)]
         for company in used_companies:
-            docs[f"companies/{company.slug}.json"] = api.Company(
-                name=company.name,
-                slug=company.slug,
-                aliases=company.aliases,
-                questions=[summary(q) for q in questions if company in q.companies],
-            )
+            listing = api.Company(name=company.name, slug=company.slug, aliases=company.aliases, questions=[])
+            members = [q for q in questions if company in q.companies]
+            files[f"companies/{company.slug}.json"] = _encoded(splice(listing, listed(members)))
         index = api.Index(
             title=bank.title,
             slug=bank.stem,
@@ -216,14 +234,15 @@ class ApiBackend:
                 api.NamedCount(name=t, slug=t, count=len(m), url=f"{base}/tags/{tag_path(t)}.json")
                 for t, m in sorted(tag_members.items())
             ],
-            questions=[summary(q) for q in questions],
+            questions=[],
         )
-        docs["index.json"] = index
-
-        files = {name: dump(doc) for name, doc in docs.items()}
-        files["all.json"] = all_document(index, texts)
+        index_text = splice(index, listed(questions))
+        files["index.json"] = _encoded(index_text)
+        files["all.json"] = _encoded(
+            splice(api.All(index=index, questions=[]), {"index": index_text, "questions": texts})
+        )
         for q, text in zip(questions, texts, strict=True):
-            files[f"questions/{q.id}.json"] = (text + "\n").encode("utf-8")
+            files[f"questions/{q.id}.json"] = _encoded(text)
         written = [ctx.write(root / name, data) for name, data in sorted(files.items())]
         for name, text in all_schemas().items():
             written.append(ctx.write(root / "schema" / name, text.encode("utf-8")))
