@@ -28,6 +28,7 @@ from compiler.cache import Cache
 from compiler.diagnostics import Diagnostics
 from compiler.filters import Filter
 from compiler.fingerprint import fingerprint
+from compiler.loader import LOADED_CACHE
 from compiler.output import ZIP_EPOCH, reproducible_zip, write_bytes_atomic
 from compiler.progress import Progress
 from compiler.render import FINISHED_CACHE
@@ -88,9 +89,9 @@ def test_unchanged_questions_are_not_rendered_again(tmp_path: Path) -> None:
     diags = Diagnostics()
     cache = Cache(out / ".cache")
     compile_bank(source, diags, cache, Progress(enabled=False))
-    # exactly the edited question is rendered and finished again (sanitised, checked, glued)
+    # exactly the edited question is read, rendered and finished again (sanitised, checked, glued)
     made = Counter(namespace for namespace, _ in cache.take_pending())
-    assert made == {"html": 1, FINISHED_CACHE: 1}
+    assert made == {LOADED_CACHE: 1, "html": 1, FINISHED_CACHE: 1}
 
 
 def test_corrupt_cache_entry_is_recomputed(tmp_path: Path) -> None:

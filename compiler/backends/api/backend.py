@@ -23,7 +23,6 @@ from compiler.links import question_url
 from compiler.markup import MARKDOWN_IMAGE, replace_image_sources
 from compiler.math.forms import Math, find_math
 from compiler.model import Bank, Question
-from compiler.pandoc import pandoc_version
 from compiler.timestamps import iso_datetime
 from schema import api
 from schema.export import all_schemas
@@ -115,11 +114,10 @@ class ApiBackend:
 
         files: dict[str, bytes] = {}
         texts: list[str] = []  # every question's document, as JSON text
-        version = pandoc_version()  # the MathML of its formulas is pandoc's
         keys = [
             value_key(
                 ctx.code,
-                version,
+                bank.mathml_by,  # the MathML of its formulas
                 base,
                 order,
                 question_content(q),
