@@ -16,16 +16,17 @@ from typing import Any
 from compiler import nochange, state
 from compiler.backends import BACKENDS, BuildContext
 from compiler.backends.base import MathForm
-from compiler.cache import Cache
+from compiler.cache import Cache, key
 from compiler.diagnostics import Diagnostic, Diagnostics
 from compiler.filters import Filter, apply_filter
 from compiler.fingerprint import code_version, fingerprint
 from compiler.loader import load_bank
 from compiler.lock import build_lock
 from compiler.math.forms import bank_math
-from compiler.math.mathml import mathml_for
+from compiler.math.mathml import MATHML_VERSION, mathml_for
 from compiler.math.svg import typeset_all
 from compiler.model import Bank
+from compiler.pandoc import pandoc_version
 from compiler.progress import Progress
 from compiler.render import render_bank
 from compiler.timestamps import content_time
@@ -55,7 +56,7 @@ def compile_bank(
     """Phase one: the rendered bank, or None when the source has errors. `backends`: those the
     build runs; the MathML they draw is made by the pandoc processes that render the HTML."""
     with progress.step("reading source"):
-        bank = load_bank(source, diags, timestamp)
+        bank = load_bank(source, diags, timestamp, cache)
     if bank is None:
         return None
     # Render even after errors in other files, so that one run reports every problem.
@@ -165,7 +166,11 @@ def _prepare_math(bank: Bank, names: list[str], cache: Cache, progress: Progress
             typeset_all(maths, cache)
     if "mathml" in forms:
         with progress.step(f"converting {len(maths)} formulas to MathML"):
-            bank = replace(bank, mathml=mathml_for(maths, cache, bank.mathml))
+            bank = replace(
+                bank,
+                mathml=mathml_for(maths, cache, bank.mathml),
+                mathml_by=key(MATHML_VERSION, pandoc_version()),
+            )
     return replace(bank, mathml={}) if "mathml" not in forms else bank
 
 

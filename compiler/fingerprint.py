@@ -41,28 +41,41 @@ def files_of(backend: type[Backend]) -> list[Path]:
     module = Path(inspect.getfile(backend)).resolve()
     # a backend is a folder whose entry is backend.py (compiler/backends/<name>/), or one module
     own_code = _files(module.parent, "*.py") if module.name == "backend.py" else [module]
+    code, schema = (
+        [p for p in shared_files() if p.is_relative_to(ROOT / "compiler")],
+        _files(ROOT / "schema", "*.py"),
+    )
+    words = _files(ROOT / "compiler" / "vocabulary", "*.yaml")
+    files = [*code, *words, *own_code, *schema, *_files(TEMPLATES / backend.templates)]
+    return list(dict.fromkeys(files))
+
+
+def shared_files() -> list[Path]:
+    """The code every backend runs: compiler/ but the backends' own packages, and schema/."""
     shared = [
         p
         for p in [*_files(ROOT / "compiler", "*.py"), *_files(ROOT / "compiler", "*.lua")]
         if not (p.parent != _BACKENDS and p.is_relative_to(_BACKENDS))
     ]
-    words = _files(ROOT / "compiler" / "vocabulary", "*.yaml")
-    files = [
-        *shared,
-        *words,
-        *own_code,
-        *_files(ROOT / "schema", "*.py"),
-        *_files(TEMPLATES / backend.templates),
-    ]
-    return list(dict.fromkeys(files))
+    return [*shared, *_files(ROOT / "schema", "*.py")]
 
 
-def code_version(backend: type[Backend]) -> str:
+def shared_code_version() -> str:
+    """What phase one's results depend on besides the source: its code (cached results of
+    phase one are keyed by it, so an edit to the compiler never reuses a stale one)."""
+    return _version(shared_files())
+
+
+def _version(files: list[Path]) -> str:
     digest = hashlib.sha256()
-    for path in files_of(backend):
+    for path in files:
         digest.update(str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path).encode())
         digest.update(_digest(path))
     return digest.hexdigest()
+
+
+def code_version(backend: type[Backend]) -> str:
+    return _version(files_of(backend))
 
 
 def question_content(q: Question) -> dict[str, object]:

@@ -1,18 +1,27 @@
 """Phase one, reading: the source tree -> a validated (not yet rendered) `Bank`.
 
 Every problem becomes a diagnostic; nothing here raises for a user mistake.
+
+A question file read without any diagnostic (and without occlusions, which read its figures) is
+remembered, by its bytes, where it is and what it was checked against (the registries, the
+code): the next build takes it from the cache instead of parsing and validating it again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import unquote
 
+import pydantic
 from pydantic import BaseModel, ValidationError
 
+from compiler.cache import Cache, value_key
 from compiler.diagnostics import Diagnostics, Location, did_you_mean
+from compiler.fingerprint import shared_code_version
 from compiler.identities import formula_keys
 from compiler.keypoints import MAX_POINTS, MIN_POINTS, card_number, problems
 from compiler.markup import MARKDOWN_IMAGE
@@ -45,11 +54,15 @@ DANGEROUS_HTML = re.compile(
     re.IGNORECASE,
 )
 M = TypeVar("M", bound=BaseModel)
+LOADED_CACHE = "question-loaded"  # a question file read and checked, by its bytes and context
 
 
-def load_bank(root: Path, diags: Diagnostics, timestamp: int | None = None) -> Bank | None:
+def load_bank(
+    root: Path, diags: Diagnostics, timestamp: int | None = None, cache: Cache | None = None
+) -> Bank | None:
     """Read and validate everything under `root`; None when the bank cannot even be assembled.
-    `timestamp` is the content time when the caller knows it (`compiler.timestamps`)."""
+    `timestamp` is the content time when the caller knows it (`compiler.timestamps`); with a
+    `cache`, question files read before are taken from it."""
     if not root.is_dir():
         diags.error(diags.at(root), "source folder does not exist", "run from the repository root")
         return None
@@ -60,6 +73,9 @@ def load_bank(root: Path, diags: Diagnostics, timestamp: int | None = None) -> B
     # A broken registry is reported once, at the registry, not as an unknown company per question.
     aliases = _company_aliases(companies, root / "companies.yaml", diags) if registry else None
 
+    remembered = (
+        _Remembered(cache, root, companies) if cache is not None and aliases is not None and tags else None
+    )
     chapters: list[Chapter] = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         match = CHAPTER_DIR.match(folder.name)
@@ -67,8 +83,15 @@ def load_bank(root: Path, diags: Diagnostics, timestamp: int | None = None) -> B
             continue  # figures/ and other asset folders
         meta = _load_model(folder / "chapter.yaml", ChapterMeta, diags, "chapter.yaml")
         questions = []
-        for number, path in enumerate(sorted(folder.glob("*.md")), start=1):
-            q = _load_question(path, folder.name, number, aliases, tags, diags)
+        paths = sorted(folder.glob("*.md"))
+        known = remembered.look_up(paths, folder.name) if remembered else {}
+        for number, path in enumerate(paths, start=1):
+            q = known.get(path)
+            if q is None:
+                reported = len(diags)
+                q = _load_question(path, folder.name, number, aliases, tags, diags)
+                if q and remembered and len(diags) == reported:
+                    remembered.keep(q)
             if q:
                 questions.append(q)
         if meta:
@@ -104,6 +127,60 @@ def load_bank(root: Path, diags: Diagnostics, timestamp: int | None = None) -> B
         timestamp=content_timestamp(root) if timestamp is None else timestamp,
         notation=notation,
     )
+
+
+class _Remembered:
+    """Question files read before, in the cache: the key is the file's bytes, its place (path,
+    chapter, number), the registries its companies and tags were checked against, and the code;
+    the value the question as read. A question that reported anything, or has occlusions (their
+    figures are other files), is read again every time."""
+
+    def __init__(self, cache: Cache, root: Path, companies: tuple[Company, ...]) -> None:
+        self.cache = cache
+        self.companies = {c.slug: c for c in companies}
+        registries = [_file_digest(root / name) for name in ("companies.yaml", "tags.yaml")]
+        self.context = value_key(shared_code_version(), pydantic.VERSION, *registries)
+        self.keys: dict[Path, str] = {}
+
+    def look_up(self, paths: list[Path], chapter_slug: str) -> dict[Path, Question]:
+        for number, path in enumerate(paths, start=1):
+            if not path.is_symlink():  # a link is checked for where it leads, every time
+                digest = _file_digest(path)
+                self.keys[path] = value_key(self.context, str(path), chapter_slug, number, digest)
+        found = self.cache.get_many(LOADED_CACHE, list(self.keys[p] for p in paths if p in self.keys))
+        known = {}
+        for number, path in enumerate(paths, start=1):
+            value = found.get(self.keys.get(path, ""))
+            if value is None:
+                continue
+            meta, title, answer, body_line, slugs = json.loads(value)
+            known[path] = Question(
+                meta=QuestionMeta.model_validate_json(meta),
+                title=title,
+                answer=answer,
+                path=path,
+                body_line=body_line,
+                chapter_slug=chapter_slug,
+                number=number,
+                companies=tuple(self.companies[slug] for slug in slugs),
+            )
+        return known
+
+    def keep(self, q: Question) -> None:
+        meta = q.meta.model_dump_json()
+        if q.path not in self.keys or q.meta.occlusions or QuestionMeta.model_validate_json(meta) != q.meta:
+            return
+        if any(self.companies.get(c.slug) != c for c in q.companies):
+            return
+        value = [meta, q.title, q.answer, q.body_line, [c.slug for c in q.companies]]
+        self.cache.put(LOADED_CACHE, self.keys[q.path], json.dumps(value, ensure_ascii=False))
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "unreadable"
 
 
 def _load_model(path: Path, model: type[M], diags: Diagnostics, what: str) -> M | None:

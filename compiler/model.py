@@ -101,6 +101,8 @@ class Bank:
     notation: tuple[NotationRule, ...] = ()
     # every formula as MathML, when a backend that draws MathML is about to run (phase one)
     mathml: dict[Math, str] = field(default_factory=dict)
+    # what made `mathml` (the converter and its version): a page cached with its MathML keeps it
+    mathml_by: str = ""
 
     @property
     def questions(self) -> list[Question]:

@@ -14,7 +14,7 @@ size or modification time differs from the record; a file modified less than `RA
 it was recorded is always hashed again (the trick git uses for its index: a later edit within
 the same clock tick would not change the modification time).
 
-Only the standard library is imported here.
+Only the standard library is imported here (and `compiler.paths`, which imports no more).
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from compiler.paths import Resolver
 
 VERSION = "1"  # bump when what a record means changes
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,7 +208,8 @@ def remember(
     before = _read(out, snap.options).get("outputs", {})
     known = before if isinstance(before, dict) else {}
     # outputs are ours, written just now: no one else wrote them within the same clock tick
-    stats = dict(_hashed(str(path.resolve()), known, now, racy_s=0) for path in outputs)
+    resolve = Resolver()
+    stats = dict(_hashed(str(resolve(path)), known, now, racy_s=0) for path in outputs)
     record = {
         "key": snap.key,
         "files": snap.files,

@@ -1,20 +1,27 @@
 """Phase one, rendering: every question's Markdown -> sanitised HTML, in as few pandoc processes
 as `compiler.pandoc` allows, cached by content; then images resolved and every formula checked.
+
+A question whose finishing (sanitising, checking its text and formulas, gluing punctuation to
+its formulas) gave no diagnostic and has no image is remembered finished, by what it was made
+from (`FINISHED_CACHE`): after an edit, only the edited question is finished again.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from importlib.metadata import version as package_version
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from compiler.cache import Cache, key
+from compiler.cache import Cache, key, value_key
 from compiler.diagnostics import Diagnostics, Location, did_you_mean
 from compiler.figures import FIGURE_SUFFIXES, check_figures
+from compiler.fingerprint import shared_code_version
 from compiler.linebreak import glue_math_punctuation
 from compiler.markup import IMG_ALT, IMG_SRC, IMG_TAG, TAG, replace_image_sources
 from compiler.math import mathml
@@ -31,6 +38,7 @@ RENDER_VERSION = "4"  # bump when the HTML produced for the same Markdown change
 _GUARD = "<!-- qbank -->\n"
 # Footnotes are off (see `compiler.pandoc.PANDOC_FROM`): one written anyway is reported.
 _FOOTNOTE = re.compile(r"\[\^[^\]\s]+\]")
+FINISHED_CACHE = "question-finished"  # a question's finished HTML (`Rendered`), by its sources
 
 
 def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool = False) -> Bank:
@@ -41,10 +49,16 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool 
     questions = bank.questions
     version = pandoc_version()
     keys = [key(RENDER_VERSION, version, *PANDOC_ARGS, *_sources(q)) for q in questions]
+    code = value_key(shared_code_version(), package_version("nh3"))
+    notation = [[rule.pattern, rule.message] for rule in bank.notation]
+    finished_keys = [_finished_key(code, k, q, notation) for k, q in zip(keys, questions, strict=True)]
+    finished = cache.get_many(FINISHED_CACHE, finished_keys)
+    todo = [i for i, k in enumerate(finished_keys) if k not in finished]
+    html_found = cache.get_many("html", [keys[i] for i in todo])
     raw: dict[int, tuple[str, ...]] = {}
     missing: list[int] = []
-    for i, k in enumerate(keys):
-        cached = cache.get("html", k)
+    for i in todo:
+        cached = html_found.get(keys[i])
         if cached is not None and cached.count("\0") == len(_sources(questions[i])) - 1:
             raw[i] = tuple(cached.split("\0"))
         else:
@@ -64,6 +78,13 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool 
     used_at: dict[str, Location] = {}  # where a question first embeds each figure
     rendered: dict[str, Question] = {}
     for i, q in enumerate(questions):
+        remembered = finished.get(finished_keys[i])
+        if remembered is not None:
+            title_html, answer_html, formulas_html, points_html = json.loads(remembered)
+            done = Rendered(title_html, answer_html, tuple(formulas_html), tuple(points_html))
+            rendered[q.id] = replace(q, assets=(), rendered=done)
+            continue
+        reported = len(diags)
         title_html, answer_html, *points_html = raw[i]
         text = q.path.read_text(encoding="utf-8", errors="replace")
         locate = _locator(q, text, diags)
@@ -121,10 +142,26 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool 
             tuple(glue_math_punctuation(p) for p in points),
         )
         rendered[q.id] = replace(q, assets=tuple(q_assets), rendered=glued)
+        if len(diags) == reported and not q_assets:  # what it reports, and its figures, are checked again
+            value = [
+                glued.title_html,
+                glued.answer_html,
+                list(glued.formulas_html),
+                list(glued.key_points_html),
+            ]
+            cache.put(FINISHED_CACHE, finished_keys[i], json.dumps(value, ensure_ascii=False))
     # Figures reach every output as they are: one rule, here, before any backend (compiler.figures).
     check_figures(assets.values(), used_at, diags)
     chapters = tuple(replace(c, questions=tuple(rendered[q.id] for q in c.questions)) for c in bank.chapters)
     return replace(bank, chapters=chapters, assets=dict(sorted(assets.items())), mathml=made_mathml)
+
+
+def _finished_key(code: str, html_key: str, q: Question, notation: list[list[str]]) -> str:
+    """What finishing a question reads besides its Markdown (in `html_key`): the code, its
+    formulas and their symbols, the notation rules. Not the file's path or the other files:
+    a question that has figures or reports anything is never remembered finished."""
+    formulas = [[f.tex, list(f.symbols)] for f in q.formulas]
+    return value_key(code, html_key, formulas, notation)
 
 
 def _tex_problem(tex: str, cache: Cache) -> str | None:

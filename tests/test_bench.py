@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from compiler.timestamps import content_timestamp
 from tests.conftest import FIXTURE_BANK, copy_bank
 from tools.bench import (
     ALL,
+    NOT_PDF,
     Bank,
     BankResult,
     Sample,
     Series,
     combined_markdown,
+    commit_all,
     one_edit,
+    outputs_for,
     ratios,
     run_measured,
+    scenarios_for,
     targets,
 )
 
@@ -31,13 +39,15 @@ def test_measures_the_child_not_the_parent(tmp_path: Path) -> None:
 
 
 def test_memory_of_processes_running_at_once_adds_up(tmp_path: Path) -> None:
-    # A child and its grandchild each hold 200 MiB for a second: the largest process peaks at
-    # 200 MiB, the tree at 400.
-    hold = "x = bytearray(200 * 2**20); time.sleep(1.5)"
+    # A child and its grandchild each hold 200 MiB at once: the largest process peaks at 200 MiB,
+    # the tree at 400. The child holds its memory until the grandchild is done, and the grandchild
+    # holds its own for seconds, so that the sampler (every 0.25 s) sees both even on a loaded
+    # machine, where starting the grandchild and touching its memory take a while.
+    grandchild = "import time; x = bytearray(200 * 2**20); time.sleep(4)"
     code = (
-        "import subprocess, sys, time\n"
-        f"p = subprocess.Popen([sys.executable, '-c', 'import time; {hold}'])\n"
-        f"{hold}\n"
+        "import subprocess, sys\n"
+        f"p = subprocess.Popen([sys.executable, '-c', '{grandchild}'])\n"
+        "x = bytearray(200 * 2**20)\n"
         "p.wait()"
     )
     sample = run_measured([sys.executable, "-c", code], tmp_path / "tree.log")
@@ -72,6 +82,46 @@ def test_one_edit_is_undone(tmp_path: Path) -> None:
     assert path.stat().st_mtime_ns == mtime
 
 
+def test_a_second_edit_is_made_on_top_of_the_first_and_both_are_undone(tmp_path: Path) -> None:
+    bank = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    path = Bank("b", bank, 3).edit_file
+    before, mtime = path.read_bytes(), path.stat().st_mtime_ns
+    with one_edit(path, 1):
+        first = path.read_bytes()
+        with one_edit(path, 1, 2):
+            second = path.read_bytes()
+            assert second.startswith(first.rstrip(b"\n")) and second != first
+    assert path.read_bytes() == before
+    assert path.stat().st_mtime_ns == mtime
+
+
+def test_what_is_measured_of_each_bank() -> None:
+    real, big = Bank("real", Path("r"), 89), Bank("synth-10000", Path("s"), 10000)
+    assert scenarios_for(real, ALL) == ("cold", "nochange", "oneedit", "secondedit")
+    assert scenarios_for(Bank("synth-500", Path("s"), 500), "pdf") == ("cold", "nochange", "oneedit")
+    assert scenarios_for(big, "pdf") == ("cold",)  # many minutes: its target is memory
+    assert outputs_for("10000", None, ["api", "anki", "pdf", "epub"]) == [
+        "api",
+        "anki",
+        "epub",
+        NOT_PDF,
+        "pdf",
+    ]
+
+
+def test_a_synthetic_bank_is_committed_so_that_its_edit_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)  # the time from git, as for a user
+    bank = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    commit_all(bank)
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=bank, capture_output=True, text=True)
+    assert status.returncode == 0 and status.stdout == ""
+    assert content_timestamp(bank) == 1704067200  # the commit's fixed date, not the files'
+    with one_edit(Bank("b", bank, 3).edit_file, 1):
+        assert content_timestamp(bank) > 1704067200
+
+
 def series(wall: float, ok: bool = True, cpu: float = 1.0, rss: float = 100.0) -> Series:
     return Series(
         [Sample(wall, cpu, rss, ok), Sample(wall + 1, cpu, rss, ok), Sample(wall - 1, cpu, rss, ok)]
@@ -93,7 +143,12 @@ def test_targets_use_medians_and_skip_failures(tmp_path: Path) -> None:
 
 def test_the_five_ratios_of_issue_18_divide_by_pandoc_of_the_same_run(tmp_path: Path) -> None:
     real = BankResult(Bank("real", tmp_path, 89))
-    real.builds[ALL] = {"cold": series(12), "nochange": series(0.5), "oneedit": series(2)}
+    real.builds[ALL] = {
+        "cold": series(12),
+        "nochange": series(0.5),
+        "oneedit": series(2),
+        "secondedit": series(1.2),
+    }
     real.builds["epub"] = {"cold": series(3)}
     real.pandoc = {"epub": series(2), "pdf": series(8)}
     like = BankResult(Bank("real-mathml", tmp_path, 89), {"epub": {"cold": series(2.5)}})
@@ -101,6 +156,7 @@ def test_the_five_ratios_of_issue_18_divide_by_pandoc_of_the_same_run(tmp_path: 
     assert found == {
         "nothing changed, all outputs / pandoc -> EPUB": 0.25,
         "one uncommitted edit, all outputs / pandoc -> PDF": 0.25,
+        "the same, a second edit that day / pandoc -> PDF": 0.15,
         "cold EPUB, math: mathml / pandoc --mathml -> EPUB": 1.25,
         "cold EPUB, SVG math / pandoc --mathml -> EPUB": 1.5,
         "cold, all outputs / pandoc -> PDF": 1.5,

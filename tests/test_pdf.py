@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import io
 import os
 import re
 import shutil
@@ -20,9 +21,10 @@ import pypdf
 import pytest
 import yaml
 
+from compiler.backends.pdf import merge
 from compiler.backends.pdf.fonts import check_cjk_font
 from compiler.backends.pdf.mathboxes import break_tex, svg_art
-from compiler.backends.pdf.render import LocalFetcher, RefusedResource, layout_document
+from compiler.backends.pdf.render import LocalFetcher, RefusedResource, RenderedPdf, layout_document
 from compiler.backends.pdf.sheets import chapter_views, geometry, sheet_html
 from compiler.build import BuildResult, build
 from compiler.cache import Cache
@@ -574,3 +576,29 @@ def _text_boxes(box: Any) -> list[Any]:
     if hasattr(box, "text"):
         return [box]
     return [t for child in getattr(box, "children", ()) for t in _text_boxes(child)]
+
+
+def test_a_large_sheet_is_joined_in_a_process_of_its_own_to_the_same_bytes(
+    fixture_build: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """qpdf holds every copied page until the joined file is written: past a size, the join
+    runs in a fresh process (small, not forked from the build), on the same files."""
+    with sqlite3.connect(fixture_build.parent / ".cache" / "cache.sqlite") as db:
+        metas = dict(db.execute("SELECT key, value FROM entries WHERE namespace = 'pdf-part-meta'"))
+        rows = db.execute("SELECT key, value FROM entries WHERE namespace = 'pdf-part' ORDER BY key")
+        parts = [RenderedPdf.load(data, metas[k]) for k, data in rows]
+    chapters = [(n,) for n in range(1, len(parts) + 1)]
+    processes: list[Path] = []
+    in_a_process = merge._join_in_a_process
+
+    def counted(folder: Path) -> None:
+        processes.append(folder)
+        in_a_process(folder)
+
+    monkeypatch.setattr(merge, "_join_in_a_process", counted)
+    here = merge.join(parts, chapters, 1_700_000_000)
+    assert processes == []  # a small sheet: no process to start
+    there = merge.join(parts, chapters, 1_700_000_000, in_process_bytes=0)
+    assert len(processes) == 1
+    assert there == here
+    assert len(pypdf.PdfReader(io.BytesIO(there)).pages) == sum(p.pages for p in parts)

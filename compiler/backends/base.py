@@ -32,6 +32,7 @@ from compiler.cache import Cache
 from compiler.diagnostics import Diagnostic, Diagnostics
 from compiler.model import Bank, Question
 from compiler.output import StagedWrites
+from compiler.paths import Resolver
 
 MathForm = Literal["svg", "mathml"]
 
@@ -64,6 +65,7 @@ class BuildContext:
     written: list[Path] = field(default_factory=list)
     claimed: set[Path] = field(default_factory=set)
     staged: StagedWrites = field(default_factory=StagedWrites)
+    _resolve: Resolver = field(default_factory=Resolver)
     diags: Diagnostics = field(default_factory=Diagnostics)
 
     @property
@@ -78,7 +80,7 @@ class BuildContext:
         """Write one output; all of a backend's outputs are moved into place together when it
         has finished (`commit`). A backend owns build/<name>/ and writes each path once, so two
         writers can never interleave on one file."""
-        resolved = path.resolve()
+        resolved = self._resolve(path)
         if not resolved.is_relative_to(self._resolved_out_dir):
             raise OutputClash(f"{self.name} may not write {path}: outside {self.out_dir}")
         if resolved in self.claimed:

@@ -10,6 +10,10 @@ What keeps a user's history across updates (see GUIDE.md section 2):
   importing both never creates a second deck tree;
 - notes and notetypes are stamped with the time of the last change to the bank or to the card
   templates (`deck_timestamp`): Anki applies an update only when that time is newer.
+
+A question's notes (their fields, tags and GUIDs) are cached by what they are made from
+(`NOTES_CACHE`): after an edit, one question's fields are made again; the package, whose every
+row carries the time, is written whole.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import html
 import itertools
+import json
 import re
 import sqlite3
 import zipfile
@@ -42,6 +47,8 @@ from compiler.backends.anki.notetypes import (
 )
 from compiler.backends.anki.package import note_fields, package_bytes
 from compiler.backends.base import BuildContext, MathForm
+from compiler.cache import Cache, value_key
+from compiler.fingerprint import question_content
 from compiler.identities import formula_keys
 from compiler.keypoints import MARK, card_number
 from compiler.links import question_url
@@ -52,6 +59,8 @@ from compiler.templating import TEMPLATES
 from compiler.timestamps import content_timestamp
 from compiler.vocabulary import Vocabulary
 from schema.models import AnkiOptions, Formula, Occlusions
+
+NOTES_CACHE = "anki-notes"  # a question's notes: [kind, fields, tags, guid] each, in deck order
 
 
 def deck_timestamp(bank: Bank) -> int:
@@ -189,7 +198,7 @@ class AnkiBackend:
         options = ctx.options
         # not bank.title: filtered builds share the full bank's decks
         names = DeckNames(deck_component(bank.config.title), deck_component(bank.words["anki.formula_deck"]))
-        decks = self._decks(bank, names, options)
+        decks = self._decks(bank, names, options, ctx.cache, ctx.code)
         media = [asset.path for asset in bank.assets.values()]
         data = package_bytes(decks, media, deck_timestamp(bank))
         path = ctx.out_dir / f"{bank.stem}.apkg"
@@ -208,42 +217,91 @@ class AnkiBackend:
         )
         return [ctx.write(path, data)]
 
-    def _decks(self, bank: Bank, names: DeckNames, options: AnkiOptions) -> list[genanki.Deck]:
+    def _decks(
+        self, bank: Bank, names: DeckNames, options: AnkiOptions, cache: Cache, code: str
+    ) -> list[genanki.Deck]:
         w = bank.words
-        namespace = options.guid_namespace
-        qa, fm, kp, io = qa_model(w), formula_model(w), points_model(w), occlusion_model(w)
-        reverse = reverse_formula_model(w)
+        models = {
+            "question": qa_model(w),
+            "points": points_model(w),
+            "occlusion": occlusion_model(w),
+            "formula": formula_model(w),
+            "reverse": reverse_formula_model(w),
+        }
         root = genanki.Deck(deck_id(names.root), names.root, description=_root_description(bank))
         decks = [root]
         formula_deck = genanki.Deck(
             deck_id(names.formulas), names.formulas, description=w["anki.formula_deck_description"]
         )
+        context = [code, bank.config.language, options.model_dump(mode="json")]
+        keys = {
+            q.id: value_key(
+                *context, question_content(q), chapter_label(c), site_link(bank, q), repr(q.figures)
+            )
+            for c in bank.chapters
+            for q in c.questions
+        }
+        known = cache.get_many(NOTES_CACHE, list(keys.values()))
         position = itertools.count(1)
         for chapter in bank.chapters:
             deck = genanki.Deck(deck_id(names.chapter(chapter)), names.chapter(chapter))
             for q in chapter.questions:
+                k = keys[q.id]
+                if k in known:
+                    notes = json.loads(known[k])
+                else:
+                    notes = self._note_data(models, q, chapter, options, w, site_link(bank, q))
+                    cache.put(NOTES_CACHE, k, json.dumps(notes, ensure_ascii=False))
+                # a question's own notes (its points, its diagrams) are due with it; each formula
+                # note has a place of its own after them
                 due = next(position)
-                link = site_link(bank, q)
-                if options.question_cards:
-                    deck.add_note(self._question_note(qa, q, chapter, namespace, due, w, link))
-                if options.key_point_cards and q.key_points:
-                    # due with its question: a question's points are learnt right after it
-                    deck.add_note(self._points_note(kp, q, chapter, namespace, due, link))
-                if options.occlusion_cards:
-                    for occlusions, figure in q.occlusions:
-                        deck.add_note(
-                            self._occlusion_note(io, q, chapter, occlusions, figure, namespace, due, w, link)
-                        )
-                if options.formula_cards:
-                    for note in self._formula_notes(fm, q, chapter, namespace, position, link):
-                        formula_deck.add_note(note)
-                if options.reverse_formula_cards:
-                    for note in self._reverse_formula_notes(reverse, q, chapter, namespace, position, link):
-                        formula_deck.add_note(note)
+                for kind, fields, tags, guid in notes:
+                    on_its_own = kind in ("formula", "reverse")
+                    note = genanki.Note(
+                        model=models[kind],
+                        fields=fields,
+                        tags=tags,
+                        guid=guid,
+                        due=next(position) if on_its_own else due,
+                    )
+                    (formula_deck if on_its_own else deck).add_note(note)
             decks.append(deck)
         if formula_deck.notes:
             decks.append(formula_deck)
         return decks
+
+    def _note_data(
+        self,
+        models: dict[str, genanki.Model],
+        q: Question,
+        chapter: Chapter,
+        options: AnkiOptions,
+        w: Vocabulary,
+        link: str,
+    ) -> list[list[object]]:
+        """A question's notes as [kind, fields, tags, guid], in the order they join their decks."""
+        namespace = options.guid_namespace
+        notes: list[tuple[str, genanki.Note]] = []
+        if options.question_cards:
+            notes.append(
+                ("question", self._question_note(models["question"], q, chapter, namespace, 0, w, link))
+            )
+        if options.key_point_cards and q.key_points:
+            notes.append(("points", self._points_note(models["points"], q, chapter, namespace, 0, link)))
+        if options.occlusion_cards:
+            for occlusions, figure in q.occlusions:
+                note = self._occlusion_note(
+                    models["occlusion"], q, chapter, occlusions, figure, namespace, 0, w, link
+                )
+                notes.append(("occlusion", note))
+        unused = itertools.count()  # places are given when the decks are assembled
+        if options.formula_cards:
+            for note in self._formula_notes(models["formula"], q, chapter, namespace, unused, link):
+                notes.append(("formula", note))
+        if options.reverse_formula_cards:
+            for note in self._reverse_formula_notes(models["reverse"], q, chapter, namespace, unused, link):
+                notes.append(("reverse", note))
+        return [[kind, list(n.fields), list(n.tags), n.guid] for kind, n in notes]
 
     @staticmethod
     def _question_note(

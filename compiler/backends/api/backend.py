@@ -1,4 +1,9 @@
-"""JSON API backend: a static, versioned API any web server can serve (build/api/v1/)."""
+"""JSON API backend: a static, versioned API any web server can serve (build/api/v1/).
+
+Each question's document is cached as the JSON text it is written as, by what it is made from
+(`QUESTION_CACHE`); `all.json` is spliced from those texts and the lists of the index, chapter,
+tag and company documents from each question's summary, serialised once (`splice`): an edit
+serialises one question again, not the bank twice and its summaries five times."""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from urllib.parse import unquote
 from pydantic import BaseModel
 
 from compiler.backends.base import BuildContext, MathForm
+from compiler.cache import value_key
+from compiler.fingerprint import question_content
 from compiler.keypoints import card_number, spans
 from compiler.links import question_url
 from compiler.markup import MARKDOWN_IMAGE, replace_image_sources
@@ -21,11 +28,49 @@ from schema import api
 from schema.export import all_schemas
 from schema.models import ApiOptions
 
+QUESTION_CACHE = "api-question"  # a question's document as JSON text, by what it is made from
+_MARK = "\0qbank-splice\0"  # stands for a value of a document until `splice` puts its text there
+
 
 def dump(doc: BaseModel | dict[str, object]) -> bytes:
     """UTF-8 JSON with a stable key order: the same bank gives the same bytes."""
+    return (dump_text(doc) + "\n").encode("utf-8")
+
+
+def dump_text(doc: BaseModel | dict[str, object]) -> str:
     data = doc.model_dump(mode="json") if isinstance(doc, BaseModel) else doc
-    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+def splice(doc: BaseModel, parts: dict[str, str | list[str]]) -> str:
+    """`dump_text(doc)` with the field `name` of each of `parts` written from texts made before:
+    a value's `dump_text`, or a list's items' (the field's value in `doc` is left out).
+    `json.dumps` writes a nested value as it writes it alone, every line but the first indented
+    as deep as the line it starts on (a JSON string holds no line break)."""
+    data = doc.model_dump(mode="json")
+    marks = {name: f"{_MARK}{name}" for name in parts}
+    text = dump_text({**data, **marks})
+    for name, part in parts.items():
+        token = json.dumps(marks[name], ensure_ascii=False)
+        assert text.count(token) == 1
+        at = text.index(token)
+        line = text[text.rfind("\n", 0, at) + 1 : at]
+        lead = " " * (len(line) - len(line.lstrip(" ")))
+        if isinstance(part, str):
+            value = part.replace("\n", "\n" + lead)
+        elif part:
+            inner = lead + "  "
+            value = (
+                "[\n" + ",\n".join(inner + p.replace("\n", "\n" + inner) for p in part) + "\n" + lead + "]"
+            )
+        else:
+            value = "[]"
+        text = text[:at] + value + text[at + len(token) :]
+    return text
+
+
+def _encoded(text: str) -> bytes:
+    return (text + "\n").encode("utf-8")
 
 
 def tag_path(tag: str) -> str:
@@ -62,9 +107,32 @@ class ApiBackend:
                 page_url=question_url(bank, q.id),
             )
 
-        docs: dict[str, BaseModel] = {}
-        full: list[api.Question] = []
-        for order, q in enumerate(questions, start=1):
+        summaries = {q.id: dump_text(summary(q)) for q in questions}  # each once, for five documents
+
+        def listed(members: list[Question]) -> dict[str, str | list[str]]:
+            return {"questions": [summaries[q.id] for q in members]}
+
+        files: dict[str, bytes] = {}
+        texts: list[str] = []  # every question's document, as JSON text
+        keys = [
+            value_key(
+                ctx.code,
+                bank.mathml_by,  # the MathML of its formulas
+                base,
+                order,
+                question_content(q),
+                str(q.path),
+                [[a.name, str(a.path)] for a in q.assets],
+                question_url(bank, q.id),
+                [chapters[q.chapter_slug].number, chapters[q.chapter_slug].title],
+            )
+            for order, q in enumerate(questions, start=1)
+        ]
+        known = ctx.cache.get_many(QUESTION_CACHE, keys)
+        for order, (q, k) in enumerate(zip(questions, keys, strict=True), start=1):
+            if k in known:
+                texts.append(known[k])
+                continue
             chapter = chapters[q.chapter_slug]
             doc = api.Question(
                 id=q.id,
@@ -103,13 +171,12 @@ class ApiBackend:
                 page_url=question_url(bank, q.id),
                 media=[f"{base}/media/{a.name}" for a in q.assets],
             )
-            full.append(doc)
-            docs[f"questions/{q.id}.json"] = doc
+            texts.append(dump_text(doc))
+            ctx.cache.put(QUESTION_CACHE, k, texts[-1])
 
         for c in bank.chapters:
-            docs[f"chapters/{c.slug}.json"] = api.Chapter(
-                slug=c.slug, number=c.number, title=c.title, questions=[summary(q) for q in c.questions]
-            )
+            listing: BaseModel = api.Chapter(slug=c.slug, number=c.number, title=c.title, questions=[])
+            files[f"chapters/{c.slug}.json"] = _encoded(splice(listing, listed(list(c.questions))))
         tag_members: dict[str, list[Question]] = {}
         for q in questions:
             for tag in q.tags:
@@ -119,19 +186,14 @@ class ApiBackend:
                     if not members or members[-1] is not q:  # two tags of q under one parent
                         members.append(q)
         for tag, members in sorted(tag_members.items()):
-            docs[f"tags/{tag_path(tag)}.json"] = api.Tag(
-                tag=tag,
-                description=bank.tags.get(tag, bank.tags.get(tag.split("/")[0], "")),
-                questions=[summary(q) for q in members],
-            )
+            description = bank.tags.get(tag, bank.tags.get(tag.split("/")[0], ""))
+            listing = api.Tag(tag=tag, description=description, questions=[])
+            files[f"tags/{tag_path(tag)}.json"] = _encoded(splice(listing, listed(members)))
         used_companies = [c for c in bank.companies if any(c in q.companies for q in questions)]
         for company in used_companies:
-            docs[f"companies/{company.slug}.json"] = api.Company(
-                name=company.name,
-                slug=company.slug,
-                aliases=company.aliases,
-                questions=[summary(q) for q in questions if company in q.companies],
-            )
+            listing = api.Company(name=company.name, slug=company.slug, aliases=company.aliases, questions=[])
+            members = [q for q in questions if company in q.companies]
+            files[f"companies/{company.slug}.json"] = _encoded(splice(listing, listed(members)))
         index = api.Index(
             title=bank.title,
             slug=bank.stem,
@@ -170,12 +232,16 @@ class ApiBackend:
                 api.NamedCount(name=t, slug=t, count=len(m), url=f"{base}/tags/{tag_path(t)}.json")
                 for t, m in sorted(tag_members.items())
             ],
-            questions=[summary(q) for q in questions],
+            questions=[],
         )
-        docs["index.json"] = index
-        docs["all.json"] = api.All(index=index, questions=full)
-
-        written = [ctx.write(root / name, dump(doc)) for name, doc in sorted(docs.items())]
+        index_text = splice(index, listed(questions))
+        files["index.json"] = _encoded(index_text)
+        files["all.json"] = _encoded(
+            splice(api.All(index=index, questions=[]), {"index": index_text, "questions": texts})
+        )
+        for q, text in zip(questions, texts, strict=True):
+            files[f"questions/{q.id}.json"] = _encoded(text)
+        written = [ctx.write(root / name, data) for name, data in sorted(files.items())]
         for name, text in all_schemas().items():
             written.append(ctx.write(root / "schema" / name, text.encode("utf-8")))
         written.append(ctx.write(root / "openapi.json", dump(openapi(bank, base))))

@@ -48,7 +48,8 @@ def min_width_rules(figures: Iterable[tuple[str, bytes]]) -> str:
         if found is None:
             continue
         size, width = found
-        rules.append(f'figure.figure img[data-figure="{file}"] {{ min-width: {LABEL_EM * width / size:.2f}em; }}')
+        min_width = LABEL_EM * width / size
+        rules.append(f'figure.figure img[data-figure="{file}"] {{ min-width: {min_width:.2f}em; }}')
     return "\n".join(rules)
 
 
