@@ -45,6 +45,17 @@ def git(repo: Path, *args: str, when: int = 1_600_000_000) -> None:
     subprocess.run(command, cwd=repo, env=env, check=True, capture_output=True)
 
 
+def committed_bank(tmp_path: Path, when: int) -> Path:
+    """The fixture bank copied into a git repository (`tmp_path/repo/bank`) and committed at `when`,
+    as an author's clone has it: edits to it are uncommitted."""
+    repo = tmp_path / "repo"
+    bank = copy_bank(FIXTURE_BANK, repo / "bank")
+    git(repo, "init", "-q", when=when)
+    git(repo, "add", "-A", when=when)
+    git(repo, "commit", "-q", "-m", "bank", when=when)
+    return bank
+
+
 def run_build(
     source: Path, out: Path, only: list[str] | None = None, flt: Filter | None = None
 ) -> BuildResult:

@@ -30,7 +30,7 @@ from compiler.filters import Filter
 from compiler.identities import formula_keys
 from compiler.timestamps import content_timestamp
 from schema.models import Formula
-from tests.conftest import FIXTURE_BANK, copy_bank, git, load_real_bank, run_build
+from tests.conftest import FIXTURE_BANK, committed_bank, copy_bank, load_real_bank, run_build
 
 # The names users of a Chinese bank have in their collections: they never change.
 QA_MODEL_NAME = "面试题库 · 问答"
@@ -294,12 +294,8 @@ def test_uncommitted_edit_moves_the_timestamp_forward(
 ) -> None:
     """Without SOURCE_DATE_EPOCH: git commit time, raised by uncommitted edits (compiler/timestamps.py)."""
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
-    repo = tmp_path / "repo"
-    bank = copy_bank(FIXTURE_BANK, repo / "bank")
     committed_at = 1704067200  # 2024-01-01: well before the edit below
-    git(repo, "init", "-q", when=committed_at)
-    git(repo, "add", "-A", when=committed_at)
-    git(repo, "commit", "-q", "-m", "bank", when=committed_at)
+    bank = committed_bank(tmp_path, committed_at)
     assert content_timestamp(bank) == committed_at
 
     col_path = tmp_path / "collection.anki2"

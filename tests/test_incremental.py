@@ -19,7 +19,7 @@ from compiler.backends.epub.book import CHAPTER_CACHE
 from compiler.backends.site.pages import QUESTION_CACHE
 from compiler.loader import LOADED_CACHE
 from compiler.render import FINISHED_CACHE
-from tests.conftest import FIXTURE_BANK, copy_bank, git, run_build
+from tests.conftest import committed_bank, run_build
 
 ONLY = ["epub", "site"]
 COMMITTED = 1_700_000_000
@@ -49,11 +49,7 @@ def test_an_uncommitted_edit_makes_again_only_the_pages_that_show_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
-    repo = tmp_path / "repo"
-    bank = copy_bank(FIXTURE_BANK, repo / "bank")
-    git(repo, "init", "-q", when=COMMITTED)
-    git(repo, "add", "-A", when=COMMITTED)
-    git(repo, "commit", "-q", "-m", "bank", when=COMMITTED)
+    bank = committed_bank(tmp_path, COMMITTED)
     out = tmp_path / "out"
     run_build(bank, out, only=ONLY)
     chapters, pages = cached(out, CHAPTER_CACHE), cached(out, QUESTION_CACHE)
@@ -89,11 +85,7 @@ def test_an_uncommitted_edit_reads_renders_and_makes_the_api_and_anki_notes_of_i
     serialises only the edited question's document again and the deck makes only its notes'
     fields again; the JSON and the deck are a cold build's bytes."""
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
-    repo = tmp_path / "repo"
-    bank = copy_bank(FIXTURE_BANK, repo / "bank")
-    git(repo, "init", "-q", when=COMMITTED)
-    git(repo, "add", "-A", when=COMMITTED)
-    git(repo, "commit", "-q", "-m", "bank", when=COMMITTED)
+    bank = committed_bank(tmp_path, COMMITTED)
     out = tmp_path / "out"
     only = ["api", "anki"]
     run_build(bank, out, only=only)

@@ -38,8 +38,8 @@ from compiler.templating import TEMPLATES
 from tests.conftest import (
     FIXTURE_BANK,
     REAL_BANK,
+    committed_bank,
     copy_bank,
-    git,
     load_real_bank,
     run_build,
     run_build_at_fixed_time,
@@ -277,11 +277,7 @@ def test_an_uncommitted_edit_renders_only_the_documents_of_its_chapter_again(
     the joined PDF, not inside each document."""
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
     committed = 1_700_000_000  # 2023-11-14 22:13:20 UTC
-    repo = tmp_path / "repo"
-    bank = copy_bank(FIXTURE_BANK, repo / "bank")
-    git(repo, "init", "-q", when=committed)
-    git(repo, "add", "-A", when=committed)
-    git(repo, "commit", "-q", "-m", "bank", when=committed)
+    bank = committed_bank(tmp_path, committed)
     out = tmp_path / "out"
 
     def rendered_parts() -> set[str]:
