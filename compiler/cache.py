@@ -12,14 +12,17 @@ write, a disk error, a hand edit) is discarded and recomputed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 FILE = "cache.sqlite"
-_BATCH = 500  # keys per query of `missing` (SQLite allows 32,766 parameters)
+_BATCH = 500  # keys per query of `_select` (SQLite allows 32,766 parameters)
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS entries ("
     " namespace TEXT NOT NULL, key TEXT NOT NULL, sha256 TEXT NOT NULL, value TEXT NOT NULL,"
@@ -38,6 +41,16 @@ def key(*parts: str) -> str:
 def value_key(*values: object) -> str:
     """A key for JSON values (the inputs a cached rendering depends on)."""
     return key(json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
+
+
+def _select(db: sqlite3.Connection, columns: str, namespace: str, keys: set[str]) -> Iterator[Any]:
+    """The rows of `keys` in `namespace` (those that have one), `_BATCH` keys a query."""
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), _BATCH):
+        batch = ordered[start : start + _BATCH]
+        marks = ",".join("?" * len(batch))
+        sql = f"SELECT {columns} FROM entries WHERE namespace = ? AND key IN ({marks})"
+        yield from db.execute(sql, (namespace, *batch))
 
 
 def _checksum(value: str | bytes) -> str:
@@ -131,17 +144,9 @@ class Cache:
         db = self._connection()
         if db is None or not out:
             return out
-        wanted = sorted(out)
-        try:
-            for start in range(0, len(wanted), _BATCH):
-                batch = wanted[start : start + _BATCH]
-                marks = ",".join("?" * len(batch))
-                rows = db.execute(
-                    f"SELECT key FROM entries WHERE namespace = ? AND key IN ({marks})", (namespace, *batch)
-                )
-                out.difference_update(k for (k,) in rows)
-        except sqlite3.DatabaseError:
-            pass
+        with contextlib.suppress(sqlite3.DatabaseError):
+            for (k,) in _select(db, "key", namespace, set(out)):
+                out.discard(k)
         return out
 
     def get_many(self, namespace: str, keys: list[str]) -> dict[str, str]:
@@ -157,20 +162,12 @@ class Cache:
                 wanted.add(k)
         db = self._connection()
         if db is not None and wanted:
-            ordered = sorted(wanted)
             try:
-                for start in range(0, len(ordered), _BATCH):
-                    batch = ordered[start : start + _BATCH]
-                    marks = ",".join("?" * len(batch))
-                    rows = db.execute(
-                        f"SELECT key, sha256, value FROM entries WHERE namespace = ? AND key IN ({marks})",
-                        (namespace, *batch),
-                    )
-                    for k, sha256, value in rows:
-                        if isinstance(value, str) and _checksum(value) == sha256:
-                            found[k] = value
-                        else:
-                            self._discard.add((namespace, k))  # corrupt: recomputed, dropped at flush
+                for k, sha256, value in _select(db, "key, sha256, value", namespace, wanted):
+                    if isinstance(value, str) and _checksum(value) == sha256:
+                        found[k] = value
+                    else:
+                        self._discard.add((namespace, k))  # corrupt: recomputed, dropped at flush
             except sqlite3.DatabaseError:
                 pass
         self.hits += len(found)
