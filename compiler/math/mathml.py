@@ -73,12 +73,12 @@ def mathml_for(maths: list[Math], cache: Cache, known: Mapping[Math, str] | None
     process for up to `BATCH` formulas found in neither."""
     version = pandoc_version()
     known = known or {}
+    keys = {math: _key(math, version) for math in dict.fromkeys(maths) if math not in known}
+    stored = cache.get_many("mathml", list(keys.values()))  # a few queries, not one per formula
     result: dict[Math, str] = {}
     todo: list[Math] = []
     for math in dict.fromkeys(maths):
-        cached = known.get(math)
-        if cached is None:
-            cached = cache.get("mathml", _key(math, version))
+        cached = known[math] if math in known else stored.get(keys[math])
         if cached is None:
             todo.append(math)
         else:
