@@ -510,8 +510,8 @@ def pandoc_time(result: BankResult | None, fmt_name: str, attr: str = "wall_s") 
 
 
 def ratios(results: dict[str, BankResult]) -> list[Target]:
-    """The five ratios of issue 18, each to pandoc timed in the same run on the same content, and
-    the edit ratio for a later edit the same day (no date to move)."""
+    """The five ratios of the author's loop and the cold builds, each to pandoc timed in the same
+    run on the same content, and the edit ratio for a later edit the same day (no date to move)."""
     real, mathml = results.get("real"), results.get("real-mathml")
     if real is None:
         return []
