@@ -24,7 +24,8 @@ import pytest
 from playwright.sync_api import Browser
 
 from tests.conftest import FIXTURE_BANK, run_build_at_fixed_time
-from tools.epub_readers import ENGINES, open_book, prepare, publish, require_engines, serve
+from tools.epub_readers import ENGINES, open_book, prepare, publish, require_engines
+from tools.localserver import serve
 
 LAYOUT_CHECKS = (Path(__file__).parent / "layout_checks.js").read_text(encoding="utf-8")
 SIZES = [(390, 844), (600, 800)]

@@ -4,11 +4,8 @@ accessibility checks; no console errors and no request that leaves 127.0.0.1."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +15,7 @@ from playwright.sync_api import Browser, Page, Route
 from compiler.backends.site.search import expand_tags
 from compiler.model import Bank, Question
 from tests.conftest import REAL_BANK, load_real_bank, run_build_at_fixed_time
+from tools.localserver import serve
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 LIGHT_BG = "rgb(255, 255, 255)"
@@ -39,19 +37,10 @@ def bank() -> Bank:
     return load_real_bank()
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def base_url(site: Path) -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(site)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(site) as url:
+        yield url + "/"
 
 
 @dataclass

@@ -12,13 +12,9 @@ from __future__ import annotations
 import json
 import re
 import struct
-import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from functools import partial
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -38,7 +34,7 @@ from tests.conftest import (
     run_build,
     run_build_at_fixed_time,
 )
-from tests.test_site_e2e import _Quiet
+from tools.localserver import serve
 
 LOADED = (
     "() => { const s = document.getElementById('practice');"
@@ -205,23 +201,10 @@ def test_every_link_of_every_page_names_a_file(site: Path) -> None:
 # ---- over http: the web app ---------------------------------------------------------------------
 
 
-@contextmanager
-def _serve(root: Path) -> Iterator[str]:
-    """`root` on a local static server, as any web host would serve it."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(root)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
 @pytest.fixture
 def served(site: Path) -> Iterator[tuple[str, Path]]:
-    with _serve(site) as base:
-        yield base, site
+    with serve(site) as base:
+        yield base + "/", site
 
 
 CONTROLLED = "() => navigator.serviceWorker.controller !== null"
@@ -286,7 +269,8 @@ def test_a_new_build_replaces_the_cache(browser: Browser, tmp_path: Path) -> Non
     source = copy_bank(FIXTURE_BANK, tmp_path / "bank")
     run_build(source, tmp_path / "out", only=["site"])
     site = tmp_path / "out" / "site"
-    with _serve(site) as base:
+    with serve(site) as url:
+        base = url + "/"
         context = browser.new_context()
         page = context.new_page()
         page.goto(base + "q/softmax.html")

@@ -22,7 +22,8 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from compiler.build import build  # noqa: E402
 from tools.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tools.epub_readers import ENGINES, open_book, prepare, publish, serve  # noqa: E402
+from tools.epub_readers import ENGINES, open_book, prepare, publish  # noqa: E402
+from tools.localserver import serve  # noqa: E402
 
 OUT_DIR = ROOT / "docs" / "images"
 SIZE = (390, 844)

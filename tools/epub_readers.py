@@ -19,13 +19,8 @@ the README's pictures (tools/epub_previews.py) say what to do once for both engi
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
 import shutil
-import threading
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page
@@ -145,25 +140,6 @@ def publish(epub: Path, root: Path, name: str) -> None:
     shutil.copyfile(epub, root / f"{name}.epub")
     with zipfile.ZipFile(epub) as z:
         z.extractall(root / name)
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # the base's name
-        pass
-
-
-@contextlib.contextmanager
-def serve(root: Path) -> Iterator[str]:
-    """The folder on a local web server (the engines load books with fetch, and foliate-js is ES
-    modules: neither works from a file:// page); its address."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def open_book(browser: Browser, url: str, engine: str, book: str, size: tuple[int, int]) -> Page:
