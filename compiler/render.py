@@ -12,7 +12,8 @@ import html
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -39,6 +40,9 @@ _GUARD = "<!-- qbank -->\n"
 # Footnotes are off (see `compiler.pandoc.PANDOC_FROM`): one written anyway is reported.
 _FOOTNOTE = re.compile(r"\[\^[^\]\s]+\]")
 FINISHED_CACHE = "question-finished"  # a question's finished HTML (`Rendered`), by its sources
+# Questions worth a pandoc process of their own (its start-up costs what ~7 average questions do):
+# a bank of 50 or more is rendered by as many pandoc processes at a time as there are cores.
+LEAST_QUESTIONS = 25
 
 
 def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool = False) -> Bank:
@@ -64,10 +68,21 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool 
         else:
             missing.append(i)
     made_mathml: dict[Math, str] = {}
+    checks = TexChecks(cache)
     if missing:
-        for found, found_mathml in in_batches(
-            missing, lambda batch: _render_batch([questions[i] for i in batch], batch, with_mathml)
-        ):
+        # pandoc works in processes of its own while this one waits: meanwhile, check the TeX
+        # that the questions about to be finished will very likely show (`TexChecks.ahead`).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            rendering = pool.submit(
+                in_batches,
+                missing,
+                lambda batch: _render_batch([questions[i] for i in batch], batch, with_mathml),
+                LEAST_QUESTIONS,
+                lambda i: sum(map(len, _sources(questions[i]))),
+            )
+            checks.ahead(likely_tex([questions[i] for i in todo]), until=rendering.done)
+            batches = rendering.result()
+        for found, found_mathml in batches:
             raw.update(found)
             made_mathml.update(found_mathml)
         for i in missing:
@@ -116,7 +131,7 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool 
         symbols = tuple(math_span(tex, display=False) for f in q.formulas for tex in f.symbols)
         for fragment in (title_html, answer_html, *formulas, *points, *symbols):
             for math in find_math(fragment):
-                problem = _tex_problem(math.tex, cache)
+                problem = checks.problem(math.tex)
                 cjk = CJK.search(math.tex)
                 if cjk:  # say which characters, and point at them, however long the formula
                     run = re.match(f"(?:{CJK.pattern}|\\s)+", math.tex[cjk.start() :])
@@ -164,15 +179,93 @@ def _finished_key(code: str, html_key: str, q: Question, notation: list[list[str
     return value_key(code, html_key, formulas, notation)
 
 
-def _tex_problem(tex: str, cache: Cache) -> str | None:
-    """`tex_problem`, remembered: checking costs about a millisecond a formula."""
-    k = key(RENDER_VERSION, "texcheck", tex)
-    known = cache.get("texcheck", k)
-    if known is not None:
-        return known or None
-    problem = tex_problem(tex)
-    cache.put("texcheck", k, problem or "")
-    return problem
+class TexChecks:
+    """`tex_problem` of each TeX string once a build, remembered in the cache (checking costs
+    about half a millisecond a formula, 1,141 formulas for the real bank).
+
+    `ahead` checks TeX before the HTML that shows it exists (while pandoc runs): a guess, kept
+    apart, which `problem` takes when the HTML shows that TeX. A wrong guess costs time only:
+    the result of a check depends on the TeX string alone, and only what `problem` is asked
+    about is reported and reaches the cache."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+        self.done: dict[str, str | None] = {}
+        self.guessed: dict[str, tuple[str | None, bool]] = {}  # TeX -> (problem, from the cache)
+        self.checked = 0  # `tex_problem` calls: tests pin that no TeX is checked twice
+
+    def problem(self, tex: str) -> str | None:
+        if tex in self.done:
+            return self.done[tex]
+        guess = self.guessed.pop(tex, None)
+        if guess is not None:
+            problem, cached = guess
+            if not cached:
+                self.cache.put("texcheck", _check_key(tex), problem or "")
+        else:
+            k = _check_key(tex)
+            known = self.cache.get("texcheck", k)
+            if known is not None:
+                problem = known or None
+            else:
+                problem = self._check(tex)
+                self.cache.put("texcheck", k, problem or "")
+        self.done[tex] = problem
+        return problem
+
+    def ahead(self, texs: Iterable[str], until: Callable[[], bool]) -> None:
+        """Check `texs` (a guess) until `until()` says the HTML is there."""
+        todo = [tex for tex in dict.fromkeys(texs) if tex not in self.done and tex not in self.guessed]
+        keys = {tex: _check_key(tex) for tex in todo}
+        known = self.cache.get_many("texcheck", list(keys.values()))
+        for tex in todo:
+            stored = known.get(keys[tex])
+            if stored is not None:
+                self.guessed[tex] = (stored or None, True)
+        for tex in todo:
+            if until():
+                return
+            if tex not in self.guessed:
+                self.guessed[tex] = (self._check(tex), False)
+
+    def _check(self, tex: str) -> str | None:
+        self.checked += 1
+        return tex_problem(tex)
+
+
+def _check_key(tex: str) -> str:
+    return key(RENDER_VERSION, "texcheck", tex)
+
+
+# What very likely becomes math when pandoc reads a question (`tex_math_dollars`): `$$...$$`, and
+# `$...$` with no space inside its dollars and no digit after it, outside code. Only a guess
+# (`TexChecks.ahead`): the formulas reported on are those pandoc finds.
+_LIKELY_MATH = re.compile(
+    r"\$\$(?P<display>(?:\\.|[^$\\])+?)\$\$"
+    r"|(?<![\\$])\$(?![\s$])(?P<inline>(?:\\.|[^$\\])*?)(?<!\s)\$(?!\d)",
+    re.DOTALL,
+)
+_CODE = re.compile(r"^(`{3,}|~{3,}).*?^\1|(`+).+?\2", re.DOTALL | re.MULTILINE)
+
+
+def likely_tex(questions: Iterable[Question]) -> list[str]:
+    """The TeX of a question's named formulas and their symbols (exactly what is checked), then
+    what its Markdown very likely holds as math."""
+    named = [tex for q in questions for f in q.formulas for tex in (f.tex, *f.symbols)]
+    written = [
+        _unindented(m.group("display")) if m.group("display") is not None else m.group("inline")
+        for q in questions
+        for md in _sources(q)
+        for m in _LIKELY_MATH.finditer(_CODE.sub(" ", md))
+    ]
+    return named + written
+
+
+def _unindented(tex: str) -> str:
+    """Display math in a list item: pandoc takes the item's indentation (that of the closing
+    `$$`) off every line."""
+    indent = re.search(r"\n([ \t]+)\Z", tex)
+    return re.sub(f"\n[ \t]{{1,{len(indent.group(1))}}}", "\n", tex) if indent else tex
 
 
 def _sources(q: Question) -> tuple[str, ...]:
