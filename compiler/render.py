@@ -21,10 +21,10 @@ from urllib.parse import unquote, urlsplit
 
 from compiler.cache import Cache, key, value_key
 from compiler.diagnostics import Diagnostics, Location, did_you_mean
-from compiler.figures import FIGURE_SUFFIXES, check_figures
+from compiler.figures import FIGURE_SUFFIXES, Problem, check_figures, figure_problems
 from compiler.fingerprint import shared_code_version
 from compiler.linebreak import glue_math_punctuation
-from compiler.markup import IMG_ALT, IMG_SRC, IMG_TAG, TAG, replace_image_sources
+from compiler.markup import IMG_ALT, IMG_SRC, IMG_TAG, MARKDOWN_IMAGE, TAG, replace_image_sources
 from compiler.math import mathml
 from compiler.math.forms import CJK, Math, find_math, math_span, tex_problem
 from compiler.model import Asset, Bank, Chapter, Question, Rendered
@@ -69,6 +69,7 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool 
             missing.append(i)
     made_mathml: dict[Math, str] = {}
     checks = TexChecks(cache)
+    figures: dict[tuple[str, bytes], list[Problem]] = {}
     if missing:
         # pandoc works in processes of its own while this one waits: meanwhile, check the TeX
         # that the questions about to be finished will very likely show (`TexChecks.ahead`).
@@ -80,6 +81,7 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool 
                 LEAST_QUESTIONS,
                 lambda i: sum(map(len, _sources(questions[i]))),
             )
+            figures = figures_ahead([questions[i] for i in todo], bank.root, until=rendering.done)
             checks.ahead(likely_tex([questions[i] for i in todo]), until=rendering.done)
             batches = rendering.result()
         for found, found_mathml in batches:
@@ -166,7 +168,7 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool 
             ]
             cache.put(FINISHED_CACHE, finished_keys[i], json.dumps(value, ensure_ascii=False))
     # Figures reach every output as they are: one rule, here, before any backend (compiler.figures).
-    check_figures(assets.values(), used_at, diags)
+    check_figures(assets.values(), used_at, diags, figures)
     chapters = tuple(replace(c, questions=tuple(rendered[q.id] for q in c.questions)) for c in bank.chapters)
     return replace(bank, chapters=chapters, assets=dict(sorted(assets.items())), mathml=made_mathml)
 
@@ -259,6 +261,33 @@ def likely_tex(questions: Iterable[Question]) -> list[str]:
         for m in _LIKELY_MATH.finditer(_CODE.sub(" ", md))
     ]
     return named + written
+
+
+def figures_ahead(
+    questions: Iterable[Question], root: Path, until: Callable[[], bool]
+) -> dict[tuple[str, bytes], list[Problem]]:
+    """The problems of the figures the answers very likely embed (`![...](path)` in the bank),
+    by suffix and content, until `until()` says the HTML is there: `check_figures` takes a
+    result for a figure of the same suffix and bytes only."""
+    known: dict[tuple[str, bytes], list[Problem]] = {}
+    seen: set[Path] = set()
+    inside = root.resolve()
+    for q in questions:
+        for m in MARKDOWN_IMAGE.finditer(q.answer):
+            if until():
+                return known
+            try:
+                path = (q.path.parent / unquote(m.group(2))).resolve()
+                suffix = path.suffix.lower()
+                if path in seen or suffix not in FIGURE_SUFFIXES or not path.is_relative_to(inside):
+                    continue
+                seen.add(path)
+                data = path.read_bytes() if path.is_file() else None
+            except (OSError, ValueError):
+                continue
+            if data is not None and (suffix, data) not in known:
+                known[(suffix, data)] = figure_problems(suffix, data)
+    return known
 
 
 def _unindented(tex: str) -> str:

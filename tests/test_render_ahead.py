@@ -1,5 +1,6 @@
-"""Phase one checks every formula's TeX once a build, partly while pandoc renders the HTML (a
-guess from the Markdown, `compiler.render.likely_tex`): what it reports does not depend on it."""
+"""Phase one checks every formula's TeX once a build, and the figures, partly while pandoc renders
+the HTML (a guess from the Markdown: `compiler.render.likely_tex`, `figures_ahead`): what it
+reports does not depend on the guess."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from compiler import render
 from compiler.build import compile_bank
 from compiler.cache import Cache
 from compiler.diagnostics import Diagnostics
+from compiler.figures import figure_problems
 from compiler.loader import load_bank
 from compiler.math.forms import bank_math, tex_problem
 from compiler.progress import Progress
-from compiler.render import TexChecks, likely_tex
+from compiler.render import TexChecks, figures_ahead, likely_tex
 from tests.conftest import FIXTURE_BANK, copy_bank
 
 LIST_ITEM = """---
@@ -123,3 +125,37 @@ def test_a_wrong_guess_is_neither_reported_nor_cached(
     assert checks.checked == 2
     assert checks.problem("x") is None and checks.problem("x") is None and checks.checked == 2
     assert checks.problem("\\frac{") is not None and checks.checked == 3
+
+
+SCRIPTED = """<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60" viewBox="0 0 120 60">
+  <script>alert(1)</script>
+  <rect x="10" y="10" width="100" height="40" onclick="alert(1)"/>
+</svg>
+"""
+
+
+def test_figures_checked_ahead_report_what_checking_them_after_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _bank(tmp_path)
+    (source / "figures" / "box.svg").write_text(SCRIPTED, encoding="utf-8")
+
+    def diagnostics() -> list[str]:
+        diags = Diagnostics()
+        assert compile_bank(source, diags, Cache(None), Progress(enabled=False)) is None
+        return [d.format() for d in diags]
+
+    checked = diagnostics()
+    assert any("<script>" in d for d in checked)
+    monkeypatch.setattr(render, "figures_ahead", lambda questions, root, until: {})
+    assert diagnostics() == checked
+
+    loaded = load_bank(source, Diagnostics(), None, Cache(None))
+    assert loaded is not None
+    known = figures_ahead(loaded.questions, source, until=lambda: False)
+    data = (source / "figures" / "box.svg").read_bytes()
+    assert known == {(".svg", data): figure_problems(".svg", data)}
+    good = (FIXTURE_BANK / "figures" / "box.svg").read_bytes()
+    (source / "figures" / "box.svg").write_bytes(good)  # changed since the guess: not taken
+    monkeypatch.setattr(render, "figures_ahead", lambda questions, root, until: known)
+    assert compile_bank(source, Diagnostics(), Cache(None), Progress(enabled=False)) is not None
