@@ -3,15 +3,12 @@ backends. Nothing is written unless phase one is clean."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compiler import nochange, state
 from compiler.backends import BACKENDS, BuildContext
@@ -24,12 +21,15 @@ from compiler.loader import load_bank
 from compiler.lock import build_lock
 from compiler.math.forms import bank_math
 from compiler.math.mathml import MATHML_VERSION, mathml_for
-from compiler.math.svg import typeset_all
 from compiler.model import Bank
 from compiler.pandoc import pandoc_version
 from compiler.progress import Progress
 from compiler.render import render_bank
 from compiler.timestamps import content_time
+
+if TYPE_CHECKING:  # imported where used: a build of one backend, or with no SVG, needs neither
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 
 @dataclass
@@ -162,6 +162,8 @@ def _prepare_math(bank: Bank, names: list[str], cache: Cache, progress: Progress
     forms = math_forms(bank, names)
     maths = bank_math(bank) if forms else []
     if "svg" in forms:
+        from compiler.math.svg import typeset_all
+
         with progress.step(f"typesetting {len(maths)} formulas"):
             typeset_all(maths, cache)
     if "mathml" in forms:
@@ -243,6 +245,9 @@ def _run_backends(
             with progress.step(f"{name}: building"):
                 runs.append(run_backend(name, bank, out, removed))
         return runs
+    import multiprocessing
+    from multiprocessing.connection import Connection, wait
+
     context = multiprocessing.get_context("fork")
     results: dict[str, BackendRun] = {}
     running: dict[Connection, tuple[str, BaseProcess]] = {}

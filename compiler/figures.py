@@ -20,7 +20,7 @@ recognises, and the fix (save it again as plain SVG, without the script or the l
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,12 +145,20 @@ def _attribute(name: str) -> str:
     return f"(?<![\\w.:-])(?:[\\w.-]+:)?{re.escape(name)}\\s*="
 
 
-def check_figures(assets: Iterable[Asset], used_at: dict[str, Location], diags: Diagnostics) -> None:
+def check_figures(
+    assets: Iterable[Asset],
+    used_at: dict[str, Location],
+    diags: Diagnostics,
+    known: Mapping[tuple[str, bytes], list[Problem]] | None = None,
+) -> None:
     """Every figure the bank embeds, against the rule above; each problem is an error in the
-    figure's file, at its line and column, naming a question that uses it."""
+    figure's file, at its line and column, naming a question that uses it. `known`: problems
+    found already (while pandoc ran), by suffix and content."""
     for asset in assets:
         data = asset.path.read_bytes()
-        problems = figure_problems(asset.path.suffix.lower(), data)
+        suffix = asset.path.suffix.lower()
+        found = known.get((suffix, data)) if known else None
+        problems = found if found is not None else figure_problems(suffix, data)
         if not problems:
             continue
         text = data.decode("utf-8", errors="replace")

@@ -268,12 +268,16 @@ def _check_key_points(meta: QuestionMeta, doc: YamlDoc, diags: Diagnostics) -> N
         )
     seen: set[str] = set()
     for i, point in enumerate(points):
-        where = doc.location(diags, ("key_points", i, "id"))
+        where = ("key_points", i, "id")  # located only when reported: locating resolves paths
         if point.id in seen:
-            diags.error(where, f"key point id '{point.id}' is used twice", "give each point its own k<N>")
+            diags.error(
+                doc.location(diags, where),
+                f"key point id '{point.id}' is used twice",
+                "give each point its own k<N>",
+            )
         elif point.id in meta.retired_key_points:
             diags.error(
-                where,
+                doc.location(diags, where),
                 f"key point id '{point.id}' belonged to a removed point (retired_key_points)",
                 f"use a new number, e.g. 'k{_next_point_number(meta)}': Anki cards still hold the old one",
             )

@@ -1,11 +1,12 @@
 """The one place the compiler starts pandoc: Markdown fragments in, HTML fragments out.
 
 Fragments go to pandoc together, each wrapped in a fenced div with a unique id, and the HTML is
-split at those ids afterwards: a build starts one pandoc process for up to `BATCH` fragments,
-however many there are (pandoc's start-up costs 30-50 ms, which per question would dominate).
-A larger job is cut into documents of `BATCH` fragments, converted by as many pandoc processes at
-a time as there are cores: pandoc's Markdown reader takes more than linear time in the size of a
-document (10,000 questions: 37.6 s as one document, 3.4 s for a fifth of it).
+split at those ids afterwards: a build starts a few pandoc processes, however many fragments
+there are (pandoc's start-up costs 30-50 ms, which per question would dominate). pandoc uses one
+core, so a job worth it (at least `least` items per process) is cut into as many documents as
+there are cores, converted at the same time; a larger job into documents of at most `BATCH`
+fragments, as many at a time as there are cores: pandoc's Markdown reader takes more than linear
+time in the size of a document (10,000 questions: 37.6 s as one document, 3.4 s for a fifth of it).
 
 Only phase one calls this module; backends receive every form of the content they need.
 """
@@ -16,6 +17,7 @@ import importlib.util
 import os
 import re
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -68,26 +70,65 @@ def run_pandoc(markdown: str, args: list[str]) -> str:
     global pandoc_calls
     with _calls_lock:
         pandoc_calls += 1
-    done = subprocess.run(
-        [str(pandoc_path()), f"--from={PANDOC_FROM}", "--to=html5", *args],
-        input=markdown.encode("utf-8"),
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", errors="replace").strip()
-        raise RuntimeError(f"pandoc ended with exit code {done.returncode}: {message}")
-    return done.stdout.decode("utf-8", errors="replace")
+    # Through files, not pipes: the thread that waits for pandoc then only waits (without the
+    # GIL), instead of needing it for every chunk read while phase one checks TeX meanwhile.
+    with tempfile.TemporaryFile() as given, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        given.write(markdown.encode("utf-8"))
+        given.seek(0)
+        done = subprocess.run(
+            [str(pandoc_path()), f"--from={PANDOC_FROM}", "--to=html5", *args],
+            stdin=given,
+            stdout=out,
+            stderr=err,
+            check=False,
+        )
+        if done.returncode != 0:
+            err.seek(0)
+            message = err.read().decode("utf-8", errors="replace").strip()
+            raise RuntimeError(f"pandoc ended with exit code {done.returncode}: {message}")
+        out.seek(0)
+        return out.read().decode("utf-8", errors="replace")
 
 
-def in_batches(items: list[T], convert: Callable[[list[T]], R]) -> list[R]:
+def in_batches(
+    items: list[T],
+    convert: Callable[[list[T]], R],
+    least: int = BATCH,
+    weight: Callable[[T], int] | None = None,
+) -> list[R]:
     """`convert` applied to consecutive batches of at most `BATCH` items, several at a time (the
-    work happens in pandoc processes: threads are enough to keep the cores busy)."""
-    batches = [items[n : n + BATCH] for n in range(0, len(items), BATCH)]
+    work happens in pandoc processes: threads are enough to keep the cores busy). Up to `BATCH`
+    items, one batch per core as long as each holds at least `least` items (what is worth a
+    pandoc start-up), cut so that each has about the same `weight` (the size of its Markdown):
+    the number of batches grows with the cores, not with the bank."""
+    if not items:
+        return []
+    cores = os.cpu_count() or 1
+    count = max(-(-len(items) // BATCH), min(cores, len(items) // max(least, 1)), 1)
+    if weight is not None and len(items) <= BATCH:
+        batches = _cut(items, count, [weight(item) for item in items])
+    else:
+        size = -(-len(items) // count)
+        batches = [items[n : n + size] for n in range(0, len(items), size)]
     if len(batches) <= 1:
         return [convert(batch) for batch in batches]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    with ThreadPoolExecutor(max_workers=cores) as pool:
         return list(pool.map(convert, batches))
+
+
+def _cut(items: list[T], count: int, weights: list[int]) -> list[list[T]]:
+    """`items` in `count` consecutive non-empty batches of about equal total weight."""
+    total = max(sum(weights), 1)
+    batches: list[list[T]] = [[]]
+    done = 0
+    for n, (item, w) in enumerate(zip(items, weights, strict=True)):
+        left = len(items) - n  # this item and those after it
+        wanted = count - len(batches)  # batches still to start after the current one
+        if batches[-1] and wanted and (done + w / 2 > total * len(batches) / count or left == wanted):
+            batches.append([])
+        batches[-1].append(item)
+        done += w
+    return batches
 
 
 def split_fragments(out: str) -> dict[tuple[int, str], str]:

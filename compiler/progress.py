@@ -6,14 +6,22 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from rich.console import Console
+if TYPE_CHECKING:  # rich is imported when a step is shown: a quiet build does not pay for it
+    from rich.console import Console
 
 
 class Progress:
     def __init__(self, enabled: bool | None = None) -> None:
-        self.console = Console(stderr=True)
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
+
+    @cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True)
 
     @contextmanager
     def step(self, what: str) -> Iterator[None]:

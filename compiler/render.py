@@ -12,7 +12,8 @@ import html
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -20,10 +21,10 @@ from urllib.parse import unquote, urlsplit
 
 from compiler.cache import Cache, key, value_key
 from compiler.diagnostics import Diagnostics, Location, did_you_mean
-from compiler.figures import FIGURE_SUFFIXES, check_figures
+from compiler.figures import FIGURE_SUFFIXES, Problem, check_figures, figure_problems
 from compiler.fingerprint import shared_code_version
 from compiler.linebreak import glue_math_punctuation
-from compiler.markup import IMG_ALT, IMG_SRC, IMG_TAG, TAG, replace_image_sources
+from compiler.markup import IMG_ALT, IMG_SRC, IMG_TAG, MARKDOWN_IMAGE, TAG, replace_image_sources
 from compiler.math import mathml
 from compiler.math.forms import CJK, Math, find_math, math_span, tex_problem
 from compiler.model import Asset, Bank, Chapter, Question, Rendered
@@ -39,6 +40,9 @@ _GUARD = "<!-- qbank -->\n"
 # Footnotes are off (see `compiler.pandoc.PANDOC_FROM`): one written anyway is reported.
 _FOOTNOTE = re.compile(r"\[\^[^\]\s]+\]")
 FINISHED_CACHE = "question-finished"  # a question's finished HTML (`Rendered`), by its sources
+# Questions worth a pandoc process of their own (its start-up costs what a few questions do):
+# a bank of 50 or more is rendered by as many pandoc processes at a time as there are cores.
+LEAST_QUESTIONS = 25
 
 
 def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool = False) -> Bank:
@@ -64,10 +68,23 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool 
         else:
             missing.append(i)
     made_mathml: dict[Math, str] = {}
+    checks = TexChecks(cache)
+    figures: dict[tuple[str, bytes], list[Problem]] = {}
     if missing:
-        for found, found_mathml in in_batches(
-            missing, lambda batch: _render_batch([questions[i] for i in batch], batch, with_mathml)
-        ):
+        # pandoc works in processes of its own while this one waits: meanwhile, check the figures
+        # and the TeX that the questions about to be finished very likely show (a guess).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            rendering = pool.submit(
+                in_batches,
+                missing,
+                lambda batch: _render_batch([questions[i] for i in batch], batch, with_mathml),
+                LEAST_QUESTIONS,
+                lambda i: sum(map(len, _sources(questions[i]))),
+            )
+            figures = figures_ahead([questions[i] for i in todo], bank.root, until=rendering.done)
+            checks.ahead(likely_tex([questions[i] for i in todo]), until=rendering.done)
+            batches = rendering.result()
+        for found, found_mathml in batches:
             raw.update(found)
             made_mathml.update(found_mathml)
         for i in missing:
@@ -116,7 +133,7 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool 
         symbols = tuple(math_span(tex, display=False) for f in q.formulas for tex in f.symbols)
         for fragment in (title_html, answer_html, *formulas, *points, *symbols):
             for math in find_math(fragment):
-                problem = _tex_problem(math.tex, cache)
+                problem = checks.problem(math.tex)
                 cjk = CJK.search(math.tex)
                 if cjk:  # say which characters, and point at them, however long the formula
                     run = re.match(f"(?:{CJK.pattern}|\\s)+", math.tex[cjk.start() :])
@@ -151,7 +168,7 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool 
             ]
             cache.put(FINISHED_CACHE, finished_keys[i], json.dumps(value, ensure_ascii=False))
     # Figures reach every output as they are: one rule, here, before any backend (compiler.figures).
-    check_figures(assets.values(), used_at, diags)
+    check_figures(assets.values(), used_at, diags, figures)
     chapters = tuple(replace(c, questions=tuple(rendered[q.id] for q in c.questions)) for c in bank.chapters)
     return replace(bank, chapters=chapters, assets=dict(sorted(assets.items())), mathml=made_mathml)
 
@@ -164,15 +181,123 @@ def _finished_key(code: str, html_key: str, q: Question, notation: list[list[str
     return value_key(code, html_key, formulas, notation)
 
 
-def _tex_problem(tex: str, cache: Cache) -> str | None:
-    """`tex_problem`, remembered: checking costs about a millisecond a formula."""
-    k = key(RENDER_VERSION, "texcheck", tex)
-    known = cache.get("texcheck", k)
-    if known is not None:
-        return known or None
-    problem = tex_problem(tex)
-    cache.put("texcheck", k, problem or "")
-    return problem
+class TexChecks:
+    """`tex_problem` of each TeX string once a build, remembered in the cache (checking costs
+    about half a millisecond a formula, 1,141 formulas for the real bank).
+
+    `ahead` checks TeX before the HTML that shows it exists (while pandoc runs): a guess, kept
+    apart, which `problem` takes when the HTML shows that TeX. A wrong guess costs time only:
+    the result of a check depends on the TeX string alone, and only what `problem` is asked
+    about is reported and reaches the cache."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+        self.done: dict[str, str | None] = {}
+        self.guessed: dict[str, tuple[str | None, bool]] = {}  # TeX -> (problem, from the cache)
+        self.checked = 0  # `tex_problem` calls: tests pin that no TeX is checked twice
+
+    def problem(self, tex: str) -> str | None:
+        if tex in self.done:
+            return self.done[tex]
+        guess = self.guessed.pop(tex, None)
+        if guess is not None:
+            problem, cached = guess
+            if not cached:
+                self.cache.put("texcheck", _check_key(tex), problem or "")
+        else:
+            k = _check_key(tex)
+            known = self.cache.get("texcheck", k)
+            if known is not None:
+                problem = known or None
+            else:
+                problem = self._check(tex)
+                self.cache.put("texcheck", k, problem or "")
+        self.done[tex] = problem
+        return problem
+
+    def ahead(self, texs: Iterable[str], until: Callable[[], bool]) -> None:
+        """Check `texs` (a guess) until `until()` says the HTML is there."""
+        todo = [tex for tex in dict.fromkeys(texs) if tex not in self.done and tex not in self.guessed]
+        keys = {tex: _check_key(tex) for tex in todo}
+        known = self.cache.get_many("texcheck", list(keys.values()))
+        for tex in todo:
+            stored = known.get(keys[tex])
+            if stored is not None:
+                self.guessed[tex] = (stored or None, True)
+        for tex in todo:
+            if until():
+                return
+            if tex not in self.guessed:
+                self.guessed[tex] = (self._check(tex), False)
+
+    def _check(self, tex: str) -> str | None:
+        self.checked += 1
+        return tex_problem(tex)
+
+
+def _check_key(tex: str) -> str:
+    return key(RENDER_VERSION, "texcheck", tex)
+
+
+# What very likely becomes math when pandoc reads a question (`tex_math_dollars`): `$$...$$`, and
+# `$...$` with no space inside its dollars and no digit after it, outside code. Only a guess
+# (`TexChecks.ahead`): the formulas reported on are those pandoc finds.
+_LIKELY_MATH = re.compile(
+    r"\$\$(?P<display>(?:\\.|[^$\\])+?)\$\$"
+    r"|(?<![\\$])\$(?![\s$])(?P<inline>(?:\\.|[^$\\])*?)(?<!\s)\$(?!\d)",
+    re.DOTALL,
+)
+_CODE = re.compile(r"^(`{3,}|~{3,}).*?^\1|(`+).+?\2", re.DOTALL | re.MULTILINE)
+
+
+def likely_tex(questions: Iterable[Question]) -> list[str]:
+    """The TeX of a question's named formulas and their symbols (exactly what is checked), then
+    what its Markdown very likely holds as math."""
+    named = [tex for q in questions for f in q.formulas for tex in (f.tex, *f.symbols)]
+    written = [
+        _unindented(m.group("display")) if m.group("display") is not None else m.group("inline")
+        for q in questions
+        for md in _sources(q)
+        for m in _LIKELY_MATH.finditer(_CODE.sub(" ", md))
+    ]
+    return named + written
+
+
+def figures_ahead(
+    questions: Iterable[Question], root: Path, until: Callable[[], bool]
+) -> dict[tuple[str, bytes], list[Problem]]:
+    """The problems of the figures the answers very likely embed (`![...](path)` in the bank),
+    by suffix and content, until `until()` says the HTML is there: `check_figures` takes a
+    result for a figure of the same suffix and bytes only."""
+    known: dict[tuple[str, bytes], list[Problem]] = {}
+    seen: set[Path] = set()
+    inside = root.resolve()
+    for q in questions:
+        for m in MARKDOWN_IMAGE.finditer(q.answer):
+            if until():
+                return known
+            try:
+                path = (q.path.parent / unquote(m.group(2))).resolve()
+                suffix = path.suffix.lower()
+                if path in seen or suffix not in FIGURE_SUFFIXES or not path.is_relative_to(inside):
+                    continue
+                seen.add(path)
+                data = path.read_bytes() if path.is_file() else None
+            except (OSError, ValueError):
+                continue
+            if data is not None and (suffix, data) not in known:
+                try:
+                    known[(suffix, data)] = figure_problems(suffix, data)
+                except Exception:  # a guess never fails a build: check_figures decides
+                    continue
+    return known
+
+
+def _unindented(tex: str) -> str:
+    """Display math in a list item: pandoc takes the item's indentation (that of the closing
+    `$$`) off every line."""
+    indent = re.search(r"\n([ \t]+)\Z", tex)
+    return re.sub(f"\n[ \t]{{1,{len(indent.group(1))}}}", "\n", tex) if indent else tex
 
 
 def _sources(q: Question) -> tuple[str, ...]:

@@ -56,10 +56,37 @@ def pandoc_processes(source: Path, out: Path) -> int:
     return pandoc.pandoc_calls - before
 
 
-def test_pandoc_processes_do_not_grow_with_the_bank(tmp_path: Path) -> None:
+def test_pandoc_processes_grow_with_the_cores_not_with_the_bank(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The HTML and the API's MathML come from the same processes: one for a small bank, one per
+    core for a bank worth it (pandoc uses one core), however large the bank is below `BATCH`."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     small = pandoc_processes(make_bank(tmp_path / "small", 2), tmp_path / "out-small")
     large = pandoc_processes(make_bank(tmp_path / "large", 200), tmp_path / "out-large")
-    assert small == large == 1  # the HTML and the API's MathML come from one process
+    larger = pandoc_processes(make_bank(tmp_path / "larger", 400), tmp_path / "out-larger")
+    assert (small, large, larger) == (1, 2, 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert pandoc_processes(make_bank(tmp_path / "one-core", 200), tmp_path / "out-one-core") == 1
+
+
+def test_html_and_mathml_are_the_same_from_one_pandoc_or_one_per_core(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = make_bank(tmp_path / "bank", 80)
+
+    def render(cores: int) -> tuple[int, list[Any], dict[Any, str]]:
+        monkeypatch.setattr(os, "cpu_count", lambda: cores)
+        before = pandoc.pandoc_calls
+        bank = compile_bank(source, Diagnostics(), Cache(None), Progress(enabled=False), backends=["api"])
+        assert bank is not None
+        return pandoc.pandoc_calls - before, [q.html for q in bank.questions], bank.mathml
+
+    calls_one, html_one, mathml_one = render(1)
+    calls_two, html_two, mathml_two = render(2)
+    assert (calls_one, calls_two) == (1, 2)
+    assert html_two == html_one
+    assert mathml_two == mathml_one and len(mathml_one) > 80
 
 
 def test_a_cold_build_of_every_output_starts_one_pandoc_process(
@@ -67,7 +94,7 @@ def test_a_cold_build_of_every_output_starts_one_pandoc_process(
 ) -> None:
     """Counted as processes started (a wrapper logs each one), in every process of the build:
     the HTML, the MathML of the API and of a MathML EPUB, and no `pandoc --version` or format
-    listing beside them."""
+    listing beside them. (A small bank: a larger one starts one per core, the test above.)"""
     source = copy_bank(FIXTURE_BANK, tmp_path / "bank")
     config = source / "bank.yaml"
     config.write_text(config.read_text(encoding="utf-8").replace("math: svg", "math: mathml"), "utf-8")
@@ -90,13 +117,14 @@ def test_mathml_made_while_rendering_equals_mathml_made_alone(tmp_path: Path) ->
     source = make_bank(tmp_path / "bank", 2)
     tricky = (
         "---\nid: tricky\ntags: [activation]\n---\n\n# 符号 $a < b \\& c$\n\n多行 $x\n+ y$ 与\n\n"
-        "$$\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}$$\n"
+        "$$\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}$$\n\n"
+        "- 列表 $u\n  + v$ 项\n\n  $$\n  p = q\n  $$\n\n转义 $a \\$ b$ 与 $\\text{c $d$}$\n"
     )
     (source / "02-models" / "090-tricky.md").write_text(tricky, encoding="utf-8")
     bank = compile_bank(source, Diagnostics(), Cache(None), Progress(enabled=False), backends=["api"])
     assert bank is not None
     maths = bank_math(bank)
-    assert {m.tex for m in maths} >= {"a < b \\& c", "x\n+ y"} and any(m.display for m in maths)
+    assert {m.tex for m in maths} >= {"a < b \\& c", "x\n+ y", "a \\$ b"} and any(m.display for m in maths)
     before = pandoc.pandoc_calls
     alone = mathml_for(maths, Cache(None))  # nothing known: converted by a pandoc of its own
     assert pandoc.pandoc_calls - before == 1

@@ -3,9 +3,9 @@
 The MathML comes out of the pandoc processes that render the questions (`render_bank` passes
 `pandoc_args` and reads the result with `take_mathml`): a Lua filter (mathml.lua) converts every
 formula of the document as `pandoc --mathml` converts `$tex$` on its own, so a cold build starts
-one pandoc, not two. `mathml_for` then finds every formula there or in the cache; only a formula
-found in neither (its question's HTML came from the cache, written by a build that needed no
-MathML) costs a pandoc process of its own, with the same filter.
+no pandoc for MathML alone. `mathml_for` then finds every formula there or in the cache; only a
+formula found in neither (its question's HTML came from the cache, written by a build that
+needed no MathML) costs a pandoc process of its own, with the same filter.
 """
 
 from __future__ import annotations
