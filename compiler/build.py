@@ -24,7 +24,7 @@ from compiler.loader import load_bank
 from compiler.lock import build_lock
 from compiler.math.forms import bank_math
 from compiler.math.mathml import MATHML_VERSION, mathml_for
-from compiler.math.svg import typeset_all
+from compiler.math.svg import SvgConversion, typeset_all
 from compiler.model import Bank
 from compiler.pandoc import pandoc_version
 from compiler.progress import Progress
@@ -163,7 +163,7 @@ def _prepare_math(bank: Bank, names: list[str], cache: Cache, progress: Progress
     maths = bank_math(bank) if forms else []
     if "svg" in forms:
         with progress.step(f"typesetting {len(maths)} formulas"):
-            typeset_all(maths, cache)
+            typeset_all(maths, cache, conversions=svg_conversions(bank, names))
     if "mathml" in forms:
         with progress.step(f"converting {len(maths)} formulas to MathML"):
             bank = replace(
@@ -180,6 +180,17 @@ def math_forms(bank: Bank, names: Sequence[str]) -> set[MathForm]:
     for name in names:
         forms |= BACKENDS[name]().math_forms(backend_options(bank, name))
     return forms
+
+
+def svg_conversions(bank: Bank, names: Sequence[str]) -> list[SvgConversion]:
+    """What these backends make of each formula's SVG (those that say, by `svg_conversions`):
+    made by the typesetting processes, once per formula."""
+    found: list[SvgConversion] = []
+    for name in names:
+        backend = BACKENDS[name]()
+        if hasattr(backend, "svg_conversions"):
+            found.extend(backend.svg_conversions(backend_options(bank, name)))
+    return found
 
 
 def backend_options(bank: Bank, name: str) -> Any:

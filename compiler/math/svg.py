@@ -11,6 +11,8 @@ import contextlib
 import html
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
 
 from compiler.cache import Cache, key
@@ -77,17 +79,56 @@ class SvgTemplate:
         return "".join(out)
 
 
-def typeset_all(maths: list[Math], cache: Cache, size_px: float = SCREEN_MATH_PX) -> int:
-    """Typeset every formula that is not cached yet, on all cores; the number typeset.
+@dataclass(frozen=True)
+class SvgConversion:
+    """What a backend makes of every formula's drawing (the EPUB's: scalable, rounded), made by
+    the typesetting processes from each drawing they make, and cached under `converted_key`:
+    done once per formula, on all cores, instead of in the backend's process for every book."""
+
+    namespace: str  # the cache's
+    version: str  # bump when `convert` changes what it produces
+    convert: Callable[[str], str]  # module-level: it is sent to the typesetting processes
+
+    def converted_key(self, math: Math, size_px: float = SCREEN_MATH_PX) -> str:
+        return key(self.version, svg_key(math, size_px))
+
+
+def typeset_all(
+    maths: list[Math],
+    cache: Cache,
+    size_px: float = SCREEN_MATH_PX,
+    conversions: Sequence[SvgConversion] = (),
+) -> int:
+    """Typeset every formula that is not cached yet, and make the `conversions` of every one
+    not converted yet, on all cores; the number typeset.
 
     Run before the backends start, so that the outputs drawing SVG math (PDF, EPUB, site) find
     every formula in the cache instead of each typesetting it again in its own process."""
-    absent = cache.missing("svg", [svg_key(m, size_px) for m in maths])
-    todo = [m for m in maths if svg_key(m, size_px) in absent]
-    svgs = map_in_processes(_typeset, [(m, size_px) for m in todo], chunksize=_CHUNK)
-    for math, svg in zip(todo, svgs, strict=True):
-        cache.put("svg", svg_key(math, size_px), svg)
-    return len(todo)
+    svg_keys = [svg_key(m, size_px) for m in maths]
+    absent = cache.missing("svg", svg_keys)
+    unconverted = {
+        c: cache.missing(c.namespace, [c.converted_key(m, size_px) for m in maths]) for c in conversions
+    }
+    wanted = [tuple(c for c in conversions if c.converted_key(m, size_px) in unconverted[c]) for m in maths]
+    todo = [n for n, k in enumerate(svg_keys) if k in absent or wanted[n]]
+    drawn = cache.get_many("svg", [svg_keys[n] for n in todo if svg_keys[n] not in absent])
+    jobs = [(maths[n], size_px, drawn.get(svg_keys[n]), wanted[n]) for n in todo]
+    results = map_in_processes(_typeset_and_convert, jobs, chunksize=_CHUNK)
+    for n, (svg, converted) in zip(todo, results, strict=True):
+        if svg_keys[n] in absent:
+            cache.put("svg", svg_keys[n], svg)
+        for conversion, text in zip(wanted[n], converted, strict=True):
+            cache.put(conversion.namespace, conversion.converted_key(maths[n], size_px), text)
+    return len(absent)
+
+
+def _typeset_and_convert(
+    math: Math, size_px: float, svg: str | None, conversions: tuple[SvgConversion, ...]
+) -> tuple[str, list[str]]:
+    """The drawing (`svg`, or typeset when that is None) and its `conversions`."""
+    if svg is None:
+        svg = _typeset(math, size_px)
+    return svg, [c.convert(svg) for c in conversions]
 
 
 def _typeset(math: Math, size_px: float) -> str:
