@@ -19,7 +19,7 @@ from compiler.cache import Cache, key
 from compiler.markup import SVG_TAG
 from compiler.math import speedups
 from compiler.math.forms import Math
-from compiler.parallel import map_in_processes
+from compiler.parallel import imap_in_processes
 
 SVG_VERSION = "3"  # bump when the SVG produced for the same TeX changes
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
@@ -82,12 +82,12 @@ class SvgTemplate:
 @dataclass(frozen=True)
 class SvgConversion:
     """What a backend makes of every formula's drawing (the EPUB's: scalable, rounded), made by
-    the typesetting processes from each drawing they make, and cached under `converted_key`:
-    done once per formula, on all cores, instead of in the backend's process for every book."""
+    `typeset_all` and cached under `converted_key`: once per formula, while the typesetting
+    processes go on, instead of in the backend's process after them."""
 
     namespace: str  # the cache's
     version: str  # bump when `convert` changes what it produces
-    convert: Callable[[str], str]  # module-level: it is sent to the typesetting processes
+    convert: Callable[[str], str]
 
     def converted_key(self, math: Math, size_px: float = SCREEN_MATH_PX) -> str:
         return key(self.version, svg_key(math, size_px))
@@ -99,36 +99,36 @@ def typeset_all(
     size_px: float = SCREEN_MATH_PX,
     conversions: Sequence[SvgConversion] = (),
 ) -> int:
-    """Typeset every formula that is not cached yet, and make the `conversions` of every one
-    not converted yet, on all cores; the number typeset.
+    """Typeset every formula that is not cached yet, on all cores, and make the `conversions`
+    of every formula not converted yet; the number typeset.
 
     Run before the backends start, so that the outputs drawing SVG math (PDF, EPUB, site) find
-    every formula in the cache instead of each typesetting it again in its own process."""
+    every formula in the cache instead of each typesetting it again in its own process. This
+    process converts each drawing as it arrives: it would wait for the typesetting processes
+    otherwise, and in one process the EPUB rounds each number it has seen once (its table)."""
     svg_keys = [svg_key(m, size_px) for m in maths]
     absent = cache.missing("svg", svg_keys)
     unconverted = {
         c: cache.missing(c.namespace, [c.converted_key(m, size_px) for m in maths]) for c in conversions
     }
     wanted = [tuple(c for c in conversions if c.converted_key(m, size_px) in unconverted[c]) for m in maths]
-    todo = [n for n, k in enumerate(svg_keys) if k in absent or wanted[n]]
-    drawn = cache.get_many("svg", [svg_keys[n] for n in todo if svg_keys[n] not in absent])
-    jobs = [(maths[n], size_px, drawn.get(svg_keys[n]), wanted[n]) for n in todo]
-    results = map_in_processes(_typeset_and_convert, jobs, chunksize=_CHUNK)
-    for n, (svg, converted) in zip(todo, results, strict=True):
-        if svg_keys[n] in absent:
-            cache.put("svg", svg_keys[n], svg)
-        for conversion, text in zip(wanted[n], converted, strict=True):
-            cache.put(conversion.namespace, conversion.converted_key(maths[n], size_px), text)
-    return len(absent)
+    todo = [n for n, k in enumerate(svg_keys) if k in absent]
+    drawn = cache.get_many("svg", [k for n, k in enumerate(svg_keys) if wanted[n] and k not in absent])
+    svgs = imap_in_processes(_typeset, [(maths[n], size_px) for n in todo], chunksize=_CHUNK)
 
+    def convert(n: int, svg: str) -> None:
+        for conversion in wanted[n]:
+            cache.put(
+                conversion.namespace, conversion.converted_key(maths[n], size_px), conversion.convert(svg)
+            )
 
-def _typeset_and_convert(
-    math: Math, size_px: float, svg: str | None, conversions: tuple[SvgConversion, ...]
-) -> tuple[str, list[str]]:
-    """The drawing (`svg`, or typeset when that is None) and its `conversions`."""
-    if svg is None:
-        svg = _typeset(math, size_px)
-    return svg, [c.convert(svg) for c in conversions]
+    for n, svg in zip(todo, svgs, strict=True):
+        cache.put("svg", svg_keys[n], svg)
+        convert(n, svg)
+    for n, k in enumerate(svg_keys):
+        if wanted[n] and k not in absent:  # typeset before, not converted yet
+            convert(n, drawn[k])
+    return len(todo)
 
 
 def _typeset(math: Math, size_px: float) -> str:
