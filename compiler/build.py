@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compiler import nochange, state
 from compiler.backends import BACKENDS, BuildContext
@@ -24,12 +24,14 @@ from compiler.loader import load_bank
 from compiler.lock import build_lock
 from compiler.math.forms import bank_math
 from compiler.math.mathml import MATHML_VERSION, mathml_for
-from compiler.math.svg import SvgConversion, typeset_all
 from compiler.model import Bank
 from compiler.pandoc import pandoc_version
 from compiler.progress import Progress
 from compiler.render import render_bank
 from compiler.timestamps import content_time
+
+if TYPE_CHECKING:  # imported where used: a build with no SVG math needs no typesetter
+    from compiler.math.svg import SvgConversion
 
 
 @dataclass
@@ -162,6 +164,8 @@ def _prepare_math(bank: Bank, names: list[str], cache: Cache, progress: Progress
     forms = math_forms(bank, names)
     maths = bank_math(bank) if forms else []
     if "svg" in forms:
+        from compiler.math.svg import typeset_all
+
         with progress.step(f"typesetting {len(maths)} formulas"):
             typeset_all(maths, cache, conversions=svg_conversions(bank, names))
     if "mathml" in forms:
