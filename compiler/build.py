@@ -27,9 +27,11 @@ from compiler.progress import Progress
 from compiler.render import render_bank
 from compiler.timestamps import content_time
 
-if TYPE_CHECKING:  # imported where used: a build of one backend, or with no SVG, needs neither
+if TYPE_CHECKING:  # imported where used: a build of one backend, or with no SVG math, needs none
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
+
+    from compiler.math.svg import SvgConversion
 
 
 @dataclass
@@ -165,7 +167,7 @@ def _prepare_math(bank: Bank, names: list[str], cache: Cache, progress: Progress
         from compiler.math.svg import typeset_all
 
         with progress.step(f"typesetting {len(maths)} formulas"):
-            typeset_all(maths, cache)
+            typeset_all(maths, cache, conversions=svg_conversions(bank, names))
     if "mathml" in forms:
         with progress.step(f"converting {len(maths)} formulas to MathML"):
             bank = replace(
@@ -182,6 +184,17 @@ def math_forms(bank: Bank, names: Sequence[str]) -> set[MathForm]:
     for name in names:
         forms |= BACKENDS[name]().math_forms(backend_options(bank, name))
     return forms
+
+
+def svg_conversions(bank: Bank, names: Sequence[str]) -> list[SvgConversion]:
+    """What these backends make of each formula's SVG (those that say, by `svg_conversions`):
+    made by the typesetting processes, once per formula."""
+    found: list[SvgConversion] = []
+    for name in names:
+        backend = BACKENDS[name]()
+        if hasattr(backend, "svg_conversions"):
+            found.extend(backend.svg_conversions(backend_options(bank, name)))
+    return found
 
 
 def backend_options(bank: Bank, name: str) -> Any:

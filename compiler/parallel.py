@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 R = TypeVar("R")
@@ -19,3 +19,21 @@ def map_in_processes(fn: Callable[..., R], jobs: Sequence[tuple[Any, ...]], chun
         return [fn(*job) for job in jobs]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         return pool.starmap(fn, jobs, chunksize=chunksize)
+
+
+def imap_in_processes(
+    fn: Callable[..., R], jobs: Sequence[tuple[Any, ...]], chunksize: int = 1
+) -> Iterator[R]:
+    """`map_in_processes`, each result as soon as it and those before it are done: this process
+    works on them while the others go on."""
+    workers = min(os.cpu_count() or 1, -(-len(jobs) // chunksize))
+    if workers <= 1:
+        yield from (fn(*job) for job in jobs)
+        return
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap(_call, [(fn, job) for job in jobs], chunksize=chunksize)
+
+
+def _call(fn_and_job: tuple[Callable[..., R], tuple[Any, ...]]) -> R:
+    fn, job = fn_and_job
+    return fn(*job)

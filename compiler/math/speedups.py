@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from copy import deepcopy
 from typing import Any
 
 
@@ -18,6 +19,7 @@ def apply() -> None:
     _lay_out_rows_once()
     _glyph_paths_in_one_format()
     _font_lookups_remembered()
+    _mstyle_flattened_without_reparsing()
 
 
 def _shallow_parent_styles() -> None:
@@ -150,7 +152,7 @@ def _lay_out_rows_once() -> None:
             for n, child in enumerate(children):
                 if stretches(child) or (n > 0 and child.tag in _READ_THEIR_LEFT):
                     # a copy: the layout changes the element's attributes
-                    node = Mnode.fromelement(ET.fromstring(ET.tostring(child)), parent=self, **measuring)
+                    node = Mnode.fromelement(_reparsed(child), parent=self, **measuring)
                 else:
                     node = laid_out[n] = Mnode.fromelement(child, parent=self, **measuring)
                 rowymax = max(rowymax, node.bbox.ymax)
@@ -208,7 +210,7 @@ def _glyph_paths_in_one_format() -> None:
 
     letters = {Moveto: "M", Lineto: "L", Quad: "Q", Cubic: "C"}
     slow = zglyph.SimpleGlyph.svgpath
-    Outline = tuple[str, list[tuple[float, float]], tuple[float, float, float, float]]
+    Outline = tuple[str, list[float], list[float], tuple[float, float, float, float]]
 
     def outline(glyph: Any) -> Outline | None:
         made: tuple[object, Outline | None] | None = glyph.__dict__.get("_qbank_outline")
@@ -226,22 +228,33 @@ def _glyph_paths_in_one_format() -> None:
                     own.append(operator.p3)
                 parts.append(("Z " if letter == "M" and n else "") + letter + " " + 2 * len(own) * number)
                 points += [(p.x, p.y) for p in own]
+            if any(type(v) not in (int, float) for p in points for v in p):
+                glyph.__dict__["_qbank_outline"] = made = (zfconfig.precision, None)
+                return None  # (what `svgpath` computes in C loops is for plain numbers)
             form = "".join(parts) + "Z " if parts else ""
             xs, ys = [p[0] for p in points] or [0.0], [p[1] for p in points] or [0.0]
             extent = (min(xs), max(xs), min(ys), max(ys))
-            glyph.__dict__["_qbank_outline"] = made = (zfconfig.precision, (form, points, extent))
+            outline = (form, [p[0] for p in points], [p[1] for p in points], extent)
+            glyph.__dict__["_qbank_outline"] = made = (zfconfig.precision, outline)
         return made[1]
 
     def svgpath(self: Any, x0: float = 0, y0: float = 0, scale_factor: float = 1) -> ET.Element | None:
         made = outline(self)
         if made is None:
             return slow(self, x0, y0, scale_factor)
-        form, points, (least_x, most_x, least_y, most_y) = made
+        form, pxs, pys, (least_x, most_x, least_y, most_y) = made
         if not form:
             return None  # no outline (a space)
         scale = self.funits_to_points(1, scale_factor)
-        numbers = tuple(v for px, py in points for v in (x0 + px * scale, y0 - py * scale))
-        element = ET.Element("path", attrib={"d": _TRAILING_ZEROS.sub("", form % numbers)})
+        if type(scale) is float and type(x0) in (int, float) and type(y0) in (int, float):
+            # x0 + px * scale and y0 - py * scale of every point, in C loops: the same floats
+            # (an int meets a float as the float it converts to, and * commutes exactly)
+            numbers: list[float] = [0.0] * (2 * len(pxs))
+            numbers[0::2] = map(float(x0).__add__, map(scale.__mul__, pxs))
+            numbers[1::2] = map(float(y0).__sub__, map(scale.__mul__, pys))
+        else:
+            numbers = [v for px, py in zip(pxs, pys, strict=True) for v in (x0 + px * scale, y0 - py * scale)]
+        element = ET.Element("path", attrib={"d": _TRAILING_ZEROS.sub("", form % tuple(numbers))})
         if scale > 0:
             # Each number is computed as above, and both that and the rounding keep the order
             # of the points: the least of the written numbers is the least point's, written.
@@ -284,3 +297,63 @@ def _font_lookups_remembered() -> None:
 
     Coverage.covidx = covidx  # type: ignore[method-assign]
     Font.advance = font_advance  # type: ignore[method-assign]
+
+
+# What an XML parser would not read back as it was written: in text a carriage return (read as a
+# line feed) and characters XML forbids; in attribute values (which escape \r, \n, \t) the latter.
+_ODD_TEXT = re.compile("[\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ODD_VALUE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _reparsed(element: ET.Element) -> ET.Element:
+    """`ET.fromstring(ET.tostring(element))`, which ziamath 0.13 uses to copy a tree (thousands
+    of times a bank), without writing and parsing XML: a deep copy with what the round trip
+    changes changed the same way (empty texts and tails become None, the root's tail goes).
+    A tree the round trip could change otherwise (namespaces, `xmlns` or prefixed attributes,
+    odd characters, anything not a string) takes the round trip itself."""
+    copy = deepcopy(element)
+    copy.tail = None
+    for e in copy.iter():
+        tag, text, tail = e.tag, e.text, e.tail
+        if type(tag) is not str or ":" in tag or "{" in tag:
+            break
+        if text is not None:
+            if type(text) is not str or _ODD_TEXT.search(text):
+                break
+            if not text:
+                e.text = None
+        if tail is not None:
+            if type(tail) is not str or _ODD_TEXT.search(tail):
+                break
+            if not tail:
+                e.tail = None
+        if any(_odd_attribute(k, v) for k, v in e.attrib.items()):
+            break
+    else:
+        if not (element.tail or "").strip():  # (text after the root: the round trip fails)
+            return copy
+    return ET.fromstring(ET.tostring(element))
+
+
+def _odd_attribute(name: object, value: object) -> bool:
+    """An attribute the round trip of `_reparsed` changes: `xmlns`, a namespace, odd values."""
+    if type(name) is not str or type(value) is not str:
+        return True
+    return ":" in name or "{" in name or name.startswith("xmlns") or _ODD_VALUE.search(value) is not None
+
+
+def _mstyle_flattened_without_reparsing() -> None:
+    """`apply_mstyle` of ziamath 0.13 copies each formula's attributes of `<mstyle>` elements to
+    their children and removes them, by writing the tree, cutting the tags out of the text and
+    parsing it again. A formula without `<mstyle>` (most) comes out of that as the round trip
+    of its tree (`_reparsed`): no tag in the text can start `<mstyle` when no element's name does."""
+    from ziamath import zmath
+
+    slow = zmath.apply_mstyle
+
+    def apply_mstyle(element: ET.Element) -> ET.Element:
+        if any(type(e.tag) is not str or e.tag.startswith("mstyle") for e in element.iter()):
+            return slow(element)
+        return _reparsed(element)
+
+    zmath.apply_mstyle = apply_mstyle

@@ -11,13 +11,15 @@ import contextlib
 import html
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
 
 from compiler.cache import Cache, key
 from compiler.markup import SVG_TAG
 from compiler.math import speedups
 from compiler.math.forms import Math
-from compiler.parallel import map_in_processes
+from compiler.parallel import imap_in_processes
 
 SVG_VERSION = "3"  # bump when the SVG produced for the same TeX changes
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
@@ -77,16 +79,55 @@ class SvgTemplate:
         return "".join(out)
 
 
-def typeset_all(maths: list[Math], cache: Cache, size_px: float = SCREEN_MATH_PX) -> int:
-    """Typeset every formula that is not cached yet, on all cores; the number typeset.
+@dataclass(frozen=True)
+class SvgConversion:
+    """What a backend makes of every formula's drawing (the EPUB's: scalable, rounded), made by
+    `typeset_all` and cached under `converted_key`: once per formula, while the typesetting
+    processes go on, instead of in the backend's process after them."""
+
+    namespace: str  # the cache's
+    version: str  # bump when `convert` changes what it produces
+    convert: Callable[[str], str]
+
+    def converted_key(self, math: Math, size_px: float = SCREEN_MATH_PX) -> str:
+        return key(self.version, svg_key(math, size_px))
+
+
+def typeset_all(
+    maths: list[Math],
+    cache: Cache,
+    size_px: float = SCREEN_MATH_PX,
+    conversions: Sequence[SvgConversion] = (),
+) -> int:
+    """Typeset every formula that is not cached yet, on all cores, and make the `conversions`
+    of every formula not converted yet; the number typeset.
 
     Run before the backends start, so that the outputs drawing SVG math (PDF, EPUB, site) find
-    every formula in the cache instead of each typesetting it again in its own process."""
-    absent = cache.missing("svg", [svg_key(m, size_px) for m in maths])
-    todo = [m for m in maths if svg_key(m, size_px) in absent]
-    svgs = map_in_processes(_typeset, [(m, size_px) for m in todo], chunksize=_CHUNK)
-    for math, svg in zip(todo, svgs, strict=True):
-        cache.put("svg", svg_key(math, size_px), svg)
+    every formula in the cache instead of each typesetting it again in its own process. This
+    process converts each drawing as it arrives: it would wait for the typesetting processes
+    otherwise, and in one process the EPUB rounds each number it has seen once (its table)."""
+    svg_keys = [svg_key(m, size_px) for m in maths]
+    absent = cache.missing("svg", svg_keys)
+    unconverted = {
+        c: cache.missing(c.namespace, [c.converted_key(m, size_px) for m in maths]) for c in conversions
+    }
+    wanted = [tuple(c for c in conversions if c.converted_key(m, size_px) in unconverted[c]) for m in maths]
+    todo = [n for n, k in enumerate(svg_keys) if k in absent]
+    drawn = cache.get_many("svg", [k for n, k in enumerate(svg_keys) if wanted[n] and k not in absent])
+    svgs = imap_in_processes(_typeset, [(maths[n], size_px) for n in todo], chunksize=_CHUNK)
+
+    def convert(n: int, svg: str) -> None:
+        for conversion in wanted[n]:
+            cache.put(
+                conversion.namespace, conversion.converted_key(maths[n], size_px), conversion.convert(svg)
+            )
+
+    for n, svg in zip(todo, svgs, strict=True):
+        cache.put("svg", svg_keys[n], svg)
+        convert(n, svg)
+    for n, k in enumerate(svg_keys):
+        if wanted[n] and k not in absent:  # typeset before, not converted yet
+            convert(n, drawn[k])
     return len(todo)
 
 

@@ -13,6 +13,8 @@ from typing import ClassVar
 from compiler.backends.base import BuildContext, MathForm
 from compiler.backends.epub.book import build_book
 from compiler.backends.epub.package import package
+from compiler.backends.epub.xhtml import EPUB_SVG
+from compiler.math.svg import SvgConversion
 from compiler.model import Bank
 from schema.models import EpubOptions
 
@@ -26,6 +28,10 @@ class EpubBackend:
 
     def math_forms(self, options: EpubOptions) -> frozenset[MathForm]:
         return frozenset({options.math})
+
+    def svg_conversions(self, options: EpubOptions) -> tuple[SvgConversion, ...]:
+        """What the book makes of each formula's SVG: made by the typesetting processes."""
+        return (EPUB_SVG,) if options.math == "svg" else ()
 
     def build(self, bank: Bank, ctx: BuildContext) -> list[Path]:
         book = build_book(bank, ctx.options, ctx.cache, ctx.code)

@@ -330,14 +330,54 @@ def _chapter_key(
 
 
 def _dump_chapter(view: ChapterView, pages: list[Page]) -> str:
-    return json.dumps(
-        {"view": asdict(view), "pages": [{**asdict(p), "content": p.content.decode("utf-8")} for p in pages]},
-        ensure_ascii=False,
-    )
+    """A chapter for the cache: its data as JSON, each long text (pages, answers: mostly SVG,
+    megabytes of quotes JSON would escape) lifted out of it and appended as it is, after a line
+    feed (JSON never writes one raw); `{"@": n}` stands for the n-th (no field is named "@")."""
+    page_data = [{**asdict(p), "content": p.content.decode("utf-8")} for p in pages]
+    data = {"view": asdict(view), "pages": page_data}
+    texts: list[str] = []
+
+    def lift(value: Any) -> Any:
+        if isinstance(value, str):
+            if len(value) < _LIFTED_FROM:
+                return value
+            texts.append(value)
+            return {"@": len(texts) - 1}
+        if isinstance(value, dict):
+            return {k: lift(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [lift(v) for v in value]
+        return value
+
+    head = json.dumps({"data": lift(data), "lengths": [len(t) for t in texts]}, ensure_ascii=False)
+    return head + "\n" + "".join(texts)
+
+
+_LIFTED_FROM = 200  # characters: shorter texts stay in the JSON
+
+
+def _lifted(text: str) -> Any:
+    """The data `_dump_chapter` wrote."""
+    head, _, body = text.partition("\n")
+    found = json.loads(head)
+    texts = []
+    start = 0
+    for length in found["lengths"]:
+        texts.append(body[start : start + length])
+        start += length
+
+    def drop(value: Any) -> Any:
+        if isinstance(value, dict):
+            return texts[value["@"]] if "@" in value else {k: drop(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [drop(v) for v in value]
+        return value
+
+    return drop(found["data"])
 
 
 def _load_chapter(text: str) -> tuple[ChapterView, list[Page]]:
-    data = json.loads(text)
+    data = _lifted(text)
     view = data["view"]
 
     def question(d: dict[str, Any]) -> QuestionView:

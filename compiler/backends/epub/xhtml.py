@@ -17,10 +17,10 @@ from pathlib import PurePosixPath
 import lxml.html
 from lxml import etree
 
-from compiler.cache import Cache, key
+from compiler.cache import Cache
 from compiler.markup import SVG_TAG
 from compiler.math.forms import Math, replace_math
-from compiler.math.svg import SCREEN_MATH_PX, SvgTemplate, math_svg, scalable_svg
+from compiler.math.svg import SCREEN_MATH_PX, SvgConversion, SvgTemplate, math_svg, scalable_svg
 
 EPUB_SVG_VERSION = "1"  # bump when `svg_for_epub` changes what it produces
 
@@ -159,12 +159,13 @@ class MathRenderer:
         return template.with_prefix(f"m{self.count}")
 
     def _converted(self, math: Math) -> str:
-        svg = math_svg(math, self.cache, SCREEN_MATH_PX)
-        k = key(EPUB_SVG_VERSION, svg)
-        converted = self.cache.get("epub-svg", k)
+        """The formula as the book draws it: made with its drawing by `typeset_all` (see
+        `EPUB_SVG`), else here."""
+        k = EPUB_SVG.converted_key(math)
+        converted = self.cache.get(EPUB_SVG.namespace, k)
         if converted is None:
-            converted = svg_for_epub(svg, SCREEN_MATH_PX)
-            self.cache.put("epub-svg", k, converted)
+            converted = screen_svg_for_epub(math_svg(math, self.cache, SCREEN_MATH_PX))
+            self.cache.put(EPUB_SVG.namespace, k, converted)
         return converted
 
     def page(self, xhtml: str) -> str:
@@ -181,6 +182,15 @@ def svg_for_epub(svg: str, size_px: float) -> str:
     tag = _LABEL.sub(lambda m: 'aria-label="' + " ".join(m.group(1).split()) + '"', head.group(0))
     body = _GEOMETRY.sub(lambda m: f' {m.group(1)}="{_rounded(m.group(2))}"', svg[head.end() :])
     return svg[: head.start()] + tag + body
+
+
+def screen_svg_for_epub(svg: str) -> str:
+    """`svg_for_epub` of a formula typeset at the size every formula is typeset at."""
+    return svg_for_epub(svg, SCREEN_MATH_PX)
+
+
+# What the EPUB makes of every formula's drawing, made by the typesetting processes.
+EPUB_SVG = SvgConversion("epub-svg", EPUB_SVG_VERSION, screen_svg_for_epub)
 
 
 def _rounded(value: str) -> str:
