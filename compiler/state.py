@@ -1,8 +1,9 @@
 """What a build must remember between runs, under build/.state/: the one module that reads and
 writes that folder.
 
-- per backend and bank: the fingerprint it was built from and the digest of every file it
-  wrote, so an unchanged backend is skipped and a file it no longer writes is deleted;
+- per backend and bank: the fingerprint it was built from and the digest and stat of every
+  file it wrote, so an unchanged backend is skipped, a file it no longer writes is deleted, and
+  an output still as it was written is never read again;
 - per bank: the question ids it had, so a question that leaves the bank is reported once, and
   `new` never hands out an id that an earlier build saw (users' Anki collections still hold it);
 - the content (hash) and time of each source file git does not vouch for, so that its time moves
@@ -15,7 +16,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from compiler.output import write_text_atomic
+from compiler.output import Written, write_text_atomic
 from compiler.timestamps import Remembered, Seen
 
 
@@ -31,27 +32,61 @@ def _file(out: Path, kind: str, name: str) -> Path:
     return out / ".state" / f"{kind}-{name}.json"
 
 
-def up_to_date(out: Path, backend: str, stem: str, fingerprint: str) -> list[Path] | None:
-    """The outputs of the last build of `backend` for the bank `stem` when it was built from
-    `fingerprint` and none of its files was touched since; None when it must run."""
+def _outputs(out: Path, backend: str, stem: str) -> tuple[str, dict[Path, Written]]:
+    """The fingerprint the last build of `backend` for `stem` recorded, and what it wrote."""
     try:
         state = json.loads(_file(out, backend, stem).read_text(encoding="utf-8"))
-        if state["fingerprint"] != fingerprint:
-            return None
-        outputs = [out / rel for rel in state["outputs"]]
-        for path, digest in zip(outputs, state["outputs"].values(), strict=True):
-            if file_digest(path) != digest:
-                return None
+        fingerprint = str(state["fingerprint"])
+        outputs = {out / rel: Written(str(s), int(z), int(m)) for rel, (s, z, m) in state["outputs"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return "", {}
+    return fingerprint, outputs
+
+
+def recorded_outputs(out: Path, backend: str, stem: str) -> dict[Path, Written]:
+    """What the last build of `backend` for the bank `stem` wrote, each file with its hash and
+    stat (`compiler.output.StagedWrites` leaves a file alone that is still as recorded)."""
+    return _outputs(out, backend, stem)[1]
+
+
+def up_to_date(out: Path, backend: str, stem: str, fingerprint: str) -> list[Path] | None:
+    """The outputs of the last build of `backend` for the bank `stem` when it was built from
+    `fingerprint` and none of its files was touched since; None when it must run. A file is
+    read only when its stat is not the recorded one."""
+    before, outputs = _outputs(out, backend, stem)
+    if not before or before != fingerprint:
         return None
-    return outputs
+    for path, written in outputs.items():
+        if written.on_disk(path):
+            continue
+        try:
+            if file_digest(path) != written.sha256:
+                return None
+        except OSError:
+            return None
+    return list(outputs)
 
 
-def record_outputs(out: Path, backend: str, stem: str, fingerprint: str, written: list[Path]) -> None:
+def record_outputs(
+    out: Path,
+    backend: str,
+    stem: str,
+    fingerprint: str,
+    written: list[Path],
+    records: dict[Path, Written] | None = None,
+) -> None:
     """Remember what `backend` wrote and from what; delete what it wrote last time for this bank
-    but not this time (a removed question's page)."""
+    but not this time (a removed question's page). `records`: the outputs as the backend left
+    them (hash and stat), so that none is read again here; a file without one is hashed."""
     path = _file(out, backend, stem)
-    now = {str(p.relative_to(out)): file_digest(p) for p in sorted(written)}
+    records = records or {}
+    now = {}
+    for p in sorted(written):
+        record = records.get(p)
+        if record is None:
+            stat = p.stat()
+            record = Written(file_digest(p), stat.st_size, stat.st_mtime_ns)
+        now[str(p.relative_to(out))] = [record.sha256, record.size, record.mtime_ns]
     try:
         before = json.loads(path.read_text(encoding="utf-8")).get("outputs", {})
     except (OSError, ValueError, AttributeError):
