@@ -197,7 +197,7 @@ class BackendRun:
     warnings: list[Diagnostic] = field(default_factory=list)
     error: str = ""
     detail: str = ""
-    records: dict[Path, Written] = field(default_factory=dict)  # the outputs as written
+    records: dict[str, Written] = field(default_factory=dict)  # the outputs as written, by str(path)
 
 
 def run_backend(name: str, bank: Bank, out: Path, removed: tuple[str, ...] = ()) -> BackendRun:

@@ -95,25 +95,27 @@ class StagedWrites:
     with one `sync` (one fsync per file costs more than writing a small JSON document) and
     renames each over its output. Files whose bytes are unchanged are not touched at all: with
     `known` (what the last build wrote), a file whose hash and stat are the recorded ones is not
-    even read. `records` holds, after `commit`, every staged output as it is on disk now."""
+    even read. `records` holds, after `commit`, every staged output as it is on disk now. Both
+    are keyed by `str(path)`: making ten thousand `Path` objects costs more than the check."""
 
-    def __init__(self, known: dict[Path, Written] | None = None) -> None:
+    def __init__(self, known: dict[str, Written] | None = None) -> None:
         self._known = known or {}
         self._staged: list[tuple[Path, Path, str]] = []
-        self.records: dict[Path, Written] = {}
+        self.records: dict[str, Written] = {}
         self.compared = 0  # outputs read to compare them with what was staged (a test counts)
 
     def stage(self, path: Path, data: bytes) -> None:
         digest = hashlib.sha256(data).hexdigest()
-        before = self._known.get(path)
+        name = str(path)
+        before = self._known.get(name)
         same = before is not None and before.sha256 == digest and before.size == len(data)
         if same and before is not None and before.on_disk(path):
-            self.records[path] = before
+            self.records[name] = before
             return
         if before is None or before.sha256 == digest:  # not recorded, or touched since: compare
             self.compared += 1
             if _unchanged(path, data):
-                self.records[path] = _written(path, digest)
+                self.records[name] = _written(path, digest)
                 return
         self._staged.append((_write_temporary(path, data), path, digest))
 
@@ -123,7 +125,7 @@ class StagedWrites:
         os.sync()
         for tmp, path, digest in self._staged:
             os.replace(tmp, path)
-            self.records[path] = _written(path, digest)
+            self.records[str(path)] = _written(path, digest)
         self._staged.clear()
 
     def discard(self) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from compiler.output import Written, write_text_atomic
@@ -32,31 +33,59 @@ def _file(out: Path, kind: str, name: str) -> Path:
     return out / ".state" / f"{kind}-{name}.json"
 
 
-def _outputs(out: Path, backend: str, stem: str) -> tuple[str, dict[Path, Written]]:
-    """The fingerprint the last build of `backend` for `stem` recorded, and what it wrote."""
+def _read_outputs(out: Path, backend: str, stem: str) -> tuple[str, dict[str, list[object]]]:
+    """The fingerprint the last build of `backend` for `stem` recorded, and what it wrote: the
+    path relative to `out` -> [sha256, size, mtime_ns]."""
     try:
         state = json.loads(_file(out, backend, stem).read_text(encoding="utf-8"))
-        fingerprint = str(state["fingerprint"])
-        outputs = {out / rel: Written(str(s), int(z), int(m)) for rel, (s, z, m) in state["outputs"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        fingerprint, outputs = state["fingerprint"], state["outputs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "", {}
+    if not (isinstance(fingerprint, str) and isinstance(outputs, dict)):
         return "", {}
     return fingerprint, outputs
 
 
-def recorded_outputs(out: Path, backend: str, stem: str) -> dict[Path, Written]:
-    """What the last build of `backend` for the bank `stem` wrote, each file with its hash and
-    stat (`compiler.output.StagedWrites` leaves a file alone that is still as recorded)."""
-    return _outputs(out, backend, stem)[1]
+def _under(out: Path, rel: str) -> str:
+    """`str(out / rel)`, without making a Path (`rel` is normalised: `relative_to` made it)."""
+    return os.path.join(str(out), rel) if str(out) != "." else rel
+
+
+def _relative(out: Path, path: str) -> str:
+    prefix = "" if str(out) == "." else os.path.join(str(out), "")
+    return path[len(prefix) :] if path.startswith(prefix) else str(Path(path).relative_to(out))
+
+
+def _written(out: Path, outputs: dict[str, list[object]]) -> dict[str, Written]:
+    found = {}
+    for rel, record in outputs.items():
+        match record:
+            case [str(sha256), int(size), int(mtime_ns)]:
+                found[_under(out, rel)] = Written(sha256, size, mtime_ns)
+            case _:  # a record from before stats were kept: every file is read once more
+                return {}
+    return found
+
+
+def recorded_outputs(out: Path, backend: str, stem: str) -> dict[str, Written]:
+    """What the last build of `backend` for the bank `stem` wrote, by `str(path)`, each file with
+    its hash and stat (`compiler.output.StagedWrites` leaves a file alone that is still as
+    recorded)."""
+    return _written(out, _read_outputs(out, backend, stem)[1])
 
 
 def up_to_date(out: Path, backend: str, stem: str, fingerprint: str) -> list[Path] | None:
     """The outputs of the last build of `backend` for the bank `stem` when it was built from
     `fingerprint` and none of its files was touched since; None when it must run. A file is
     read only when its stat is not the recorded one."""
-    before, outputs = _outputs(out, backend, stem)
+    before, recorded = _read_outputs(out, backend, stem)
     if not before or before != fingerprint:
         return None
-    for path, written in outputs.items():
+    outputs = _written(out, recorded)
+    if len(outputs) != len(recorded):
+        return None
+    for name, written in outputs.items():
+        path = Path(name)
         if written.on_disk(path):
             continue
         try:
@@ -64,7 +93,7 @@ def up_to_date(out: Path, backend: str, stem: str, fingerprint: str) -> list[Pat
                 return None
         except OSError:
             return None
-    return list(outputs)
+    return [Path(name) for name in outputs]
 
 
 def record_outputs(
@@ -73,24 +102,23 @@ def record_outputs(
     stem: str,
     fingerprint: str,
     written: list[Path],
-    records: dict[Path, Written] | None = None,
+    records: dict[str, Written] | None = None,
 ) -> None:
     """Remember what `backend` wrote and from what; delete what it wrote last time for this bank
     but not this time (a removed question's page). `records`: the outputs as the backend left
-    them (hash and stat), so that none is read again here; a file without one is hashed."""
+    them (hash and stat, by `str(path)`), so that none is read again here; a file without one
+    is hashed."""
     path = _file(out, backend, stem)
     records = records or {}
     now = {}
-    for p in sorted(written):
-        record = records.get(p)
+    for p in written:
+        name = str(p)
+        record = records.get(name)
         if record is None:
             stat = p.stat()
             record = Written(file_digest(p), stat.st_size, stat.st_mtime_ns)
-        now[str(p.relative_to(out))] = [record.sha256, record.size, record.mtime_ns]
-    try:
-        before = json.loads(path.read_text(encoding="utf-8")).get("outputs", {})
-    except (OSError, ValueError, AttributeError):
-        before = {}
+        now[_relative(out, name)] = [record.sha256, record.size, record.mtime_ns]
+    before = _read_outputs(out, backend, stem)[1]
     for rel in set(before) - set(now):
         if isinstance(rel, str) and ".." not in Path(rel).parts:
             (out / rel).unlink(missing_ok=True)
