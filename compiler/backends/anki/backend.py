@@ -461,6 +461,7 @@ class AnkiBackend:
 
         `now`: the notes of `data`. What a package holds is cached by its bytes (`FIELDS_CACHE`),
         so that the previous package, which this build wrote, is not unpacked again."""
+        now = compared_fields(now)
         ctx.cache.put(FIELDS_CACHE, _fields_key(ctx.code, data), json.dumps(now, sort_keys=True))
         try:
             before = previous_fields(path, ctx.cache, ctx.code)
@@ -495,6 +496,15 @@ class AnkiBackend:
                 )
 
 
+def compared_fields(fields: dict[int, dict[str, str]]) -> dict[int, dict[str, str]]:
+    """Of `note_fields`, what `_report_dropped` compares: the formula notes' ids (their fields
+    left out), the diagram and key-point notes' clozes; not the question notes' answers."""
+    kept = {mid: notes for mid, notes in fields.items() if mid in (OCCLUSION_MODEL_ID, POINTS_MODEL_ID)}
+    if FORMULA_MODEL_ID in fields:
+        kept[FORMULA_MODEL_ID] = dict.fromkeys(fields[FORMULA_MODEL_ID], "")
+    return kept
+
+
 def _fields_key(code: str, apkg: bytes) -> str:
     return cache_key(code, hashlib.sha256(apkg).hexdigest())
 
@@ -505,7 +515,7 @@ def previous_fields(path: Path, cache: Cache, code: str) -> dict[int, dict[str, 
     known = cache.get(FIELDS_CACHE, _fields_key(code, apkg))
     if known is not None:
         return {int(mid): dict(fields) for mid, fields in json.loads(known).items()}
-    return note_fields(apkg)
+    return compared_fields(note_fields(apkg))
 
 
 def _root_description(bank: Bank) -> str:

@@ -62,13 +62,8 @@ def splice(doc: BaseModel, parts: dict[str, bytes | list[bytes]]) -> bytes:
             value = part.replace(b"\n", b"\n" + lead)
         elif part:
             inner = lead + b"  "
-            value = (
-                b"[\n"
-                + b",\n".join(inner + p.replace(b"\n", b"\n" + inner) for p in part)
-                + b"\n"
-                + lead
-                + b"]"
-            )
+            indented = (b",\n" + inner).join(p.replace(b"\n", b"\n" + inner) for p in part)
+            value = b"[\n" + inner + indented + b"\n" + lead + b"]"
         else:
             value = b"[]"
         text = text[:at] + value + text[at + len(token) :]
