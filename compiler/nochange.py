@@ -234,7 +234,8 @@ def remember(
         "outputs": stats,
     }
     path = _record_path(out, snap.options)
-    text = json.dumps(record, ensure_ascii=False, indent=0, sort_keys=True)
+    # no indent: json's C encoder writes it (with an indent, the Python one: a second at 10,000)
+    text = json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     try:
         if path.read_text(encoding="utf-8") == text:
             return  # a build with nothing to do writes nothing
