@@ -22,6 +22,7 @@ from compiler.lock import build_lock
 from compiler.math.forms import bank_math
 from compiler.math.mathml import MATHML_VERSION, mathml_for
 from compiler.model import Bank
+from compiler.output import StagedWrites, Written
 from compiler.pandoc import pandoc_version
 from compiler.progress import Progress
 from compiler.render import render_bank
@@ -144,7 +145,7 @@ def _build(
                 "the previous outputs of this backend were kept\n" + run.detail.rstrip(),
             )
             continue
-        state.record_outputs(out, run.name, bank.stem, prints[run.name], run.written)
+        state.record_outputs(out, run.name, bank.stem, prints[run.name], run.written, run.records)
         result.written[run.name] = run.written
         result.notes.extend(f"{run.name}: {n}" for n in run.notes)
     state.record_ids(out, bank.stem, [q.id for q in bank.questions])
@@ -211,6 +212,7 @@ class BackendRun:
     warnings: list[Diagnostic] = field(default_factory=list)
     error: str = ""
     detail: str = ""
+    records: dict[str, Written] = field(default_factory=dict)  # the outputs as written, by str(path)
 
 
 def run_backend(name: str, bank: Bank, out: Path, removed: tuple[str, ...] = ()) -> BackendRun:
@@ -225,6 +227,7 @@ def run_backend(name: str, bank: Bank, out: Path, removed: tuple[str, ...] = ())
         removed_ids=removed,
         bank_file=bank.root / "bank.yaml",
         code=code_version(BACKENDS[name]),
+        staged=StagedWrites(state.recorded_outputs(out, name, bank.stem)),
     )
     try:
         BACKENDS[name]().build(bank, ctx)
@@ -239,7 +242,7 @@ def run_backend(name: str, bank: Bank, out: Path, removed: tuple[str, ...] = ())
     ctx.commit()
     cache.flush()
     cache.close()
-    return BackendRun(name, ctx.written, ctx.notes, ctx.warnings)
+    return BackendRun(name, ctx.written, ctx.notes, ctx.warnings, records=ctx.staged.records)
 
 
 def _run_backends(

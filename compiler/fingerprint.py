@@ -93,9 +93,24 @@ def question_content(q: Question) -> dict[str, object]:
     }
 
 
+_DIGEST = "_content_digest"  # where `question_digest` keeps a question's, in its __dict__
+
+
+def question_digest(q: Question) -> str:
+    """A hash of `question_content(q)`, made once per question object: every backend's
+    fingerprint and every page a backend caches name the question by it, and a question object
+    never changes (a frozen dataclass: a changed question is a new object, without the hash)."""
+    digest = q.__dict__.get(_DIGEST)
+    if digest is None:
+        text = json.dumps(question_content(q), ensure_ascii=False, sort_keys=True)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        q.__dict__[_DIGEST] = digest  # past the frozen dataclass's __setattr__, as cached_property
+    return str(digest)
+
+
 def bank_digest(bank: Bank, backend: str) -> str:
     """The content `backend` reads: every question, and of `outputs` its own options only."""
-    questions = [question_content(q) for q in bank.questions]
+    questions = [question_digest(q) for q in bank.questions]
     config = bank.config.model_dump(mode="json")
     # its own options, and where the site is: every output links its questions there
     config["outputs"] = {"own": config["outputs"].get(backend), "site_url": bank.config.outputs.site.base_url}

@@ -16,6 +16,7 @@ import tempfile
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from compiler.cache import Cache, key
@@ -63,32 +64,75 @@ def write_bytes_atomic(path: Path, data: bytes) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Written:
+    """An output as a build left it: its content hash and the stat it had then. A later build
+    that makes the same bytes and finds the same stat leaves the file alone without reading it
+    (a large API has ten thousand files, and reading them all cost more than the edit)."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+
+    def on_disk(self, path: Path) -> bool:
+        """Whether `path` still has the stat it had when this was recorded."""
+        try:
+            stat = path.stat()
+        except OSError:
+            return False
+        return (stat.st_size, stat.st_mtime_ns) == (self.size, self.mtime_ns)
+
+
+def _written(path: Path, digest: str) -> Written:
+    stat = path.stat()
+    return Written(digest, stat.st_size, stat.st_mtime_ns)
+
+
 class StagedWrites:
     """A backend's outputs, moved into place together once all are written.
 
     Each file goes to a temporary name next to its output; `commit` flushes them all to disk
     with one `sync` (one fsync per file costs more than writing a small JSON document) and
-    renames each over its output. Files whose bytes are unchanged are not touched at all."""
+    renames each over its output. Files whose bytes are unchanged are not touched at all: with
+    `known` (what the last build wrote), a file whose hash and stat are the recorded ones is not
+    even read. `records` holds, after `commit`, every staged output as it is on disk now. Both
+    are keyed by `str(path)`: making ten thousand `Path` objects costs more than the check."""
 
-    def __init__(self) -> None:
-        self._staged: list[tuple[Path, Path]] = []
+    def __init__(self, known: dict[str, Written] | None = None) -> None:
+        self._known = known or {}
+        self._staged: list[tuple[Path, Path, str]] = []
+        self.records: dict[str, Written] = {}
+        self.compared = 0  # outputs read to compare them with what was staged (a test counts)
 
     def stage(self, path: Path, data: bytes) -> None:
-        if not _unchanged(path, data):
-            self._staged.append((_write_temporary(path, data), path))
+        digest = hashlib.sha256(data).hexdigest()
+        name = str(path)
+        before = self._known.get(name)
+        same = before is not None and before.sha256 == digest and before.size == len(data)
+        if same and before is not None and before.on_disk(path):
+            self.records[name] = before
+            return
+        if before is None or before.sha256 == digest:  # not recorded, or touched since: compare
+            self.compared += 1
+            if _unchanged(path, data):
+                self.records[name] = _written(path, digest)
+                return
+        self._staged.append((_write_temporary(path, data), path, digest))
 
     def commit(self) -> None:
         if not self._staged:
             return
         os.sync()
-        for tmp, path in self._staged:
+        for tmp, path, digest in self._staged:
             os.replace(tmp, path)
+            self.records[str(path)] = _written(path, digest)
         self._staged.clear()
 
     def discard(self) -> None:
-        for tmp, _ in self._staged:
+        for tmp, _, _ in self._staged:
             tmp.unlink(missing_ok=True)
         self._staged.clear()
+        self.records.clear()
 
 
 def write_text_atomic(path: Path, text: str) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import sqlite3
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +19,13 @@ from anki.import_export_pb2 import ImportResponse
 from anki.models import NotetypeId
 
 from compiler.backends.anki import notetypes as anki_notetypes
-from compiler.backends.anki.backend import deck_component, deck_id, tag_component
+from compiler.backends.anki.backend import (
+    FIELDS_CACHE,
+    compared_fields,
+    deck_component,
+    deck_id,
+    tag_component,
+)
 from compiler.backends.anki.notetypes import (
     FORMULA_FIELDS,
     FORMULA_MODEL_ID,
@@ -26,6 +34,7 @@ from compiler.backends.anki.notetypes import (
     QA_MODEL_ID,
     QA_TEMPLATE,
 )
+from compiler.backends.anki.package import note_fields
 from compiler.filters import Filter
 from compiler.identities import formula_keys
 from compiler.timestamps import content_timestamp
@@ -392,15 +401,29 @@ def test_two_builds_give_the_same_bytes(tmp_path: Path) -> None:
         assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
-def test_renamed_formula_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("cache", ["kept", "deleted"])
+def test_renamed_formula_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: str) -> None:
+    """The previous package's notes come from the cache, or (deleted) from the package itself."""
     bank = copy_bank(FIXTURE_BANK, tmp_path / "bank")
     run_build(bank, tmp_path / "out", only=["anki"])
+    if cache == "deleted":
+        shutil.rmtree(tmp_path / "out" / ".cache")
     path = bank / "01-basics" / "02-confusion.md"
     path.write_text(path.read_text("utf-8").replace("name: 查准率", "name: 精确率"), "utf-8")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000600")
     notes = run_build(bank, tmp_path / "out", only=["anki"]).notes
     assert any("confusion-matrix/查准率" in n and "left the deck" in n for n in notes), notes
     assert any('"Id:confusion-matrix/查准率"' in n for n in notes), notes
+
+
+def test_the_notes_cached_for_a_package_are_those_it_holds(tmp_path: Path) -> None:
+    """What the next build compares with, without unpacking: `note_fields` of the bytes written."""
+    apkg = build_apkg(FIXTURE_BANK, tmp_path / "out")
+    with sqlite3.connect(tmp_path / "out" / ".cache" / "cache.sqlite") as db:
+        (cached,) = db.execute("SELECT value FROM entries WHERE namespace = ?", (FIELDS_CACHE,)).fetchall()
+    known = {int(mid): fields for mid, fields in json.loads(cached[0]).items()}
+    assert known == compared_fields(note_fields(apkg.read_bytes()))
+    assert len(known[FORMULA_MODEL_ID]) > 3
 
 
 def test_a_formula_renamed_with_its_old_name_as_id_keeps_its_card_and_history(

@@ -1,7 +1,8 @@
 """An edit makes again only what shows it: the EPUB's chapters and the site's question pages are
 cached by what they are made from, and the outputs of a build that took most of them from the
 cache are the bytes a cold build of the same source writes; phase one reads and finishes only
-the edited question again, and the API serialises only its document. (The PDF's documents:
+the edited question again, the API serialises only its document and writes only the files that
+show it, reading none of the others, and the deck makes only its notes. (The PDF's documents:
 tests/test_pdf.py.)"""
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from compiler import output, state
+from compiler.backends.anki import backend as anki_backend
 from compiler.backends.anki.backend import NOTES_CACHE
 from compiler.backends.api.backend import QUESTION_CACHE as API_QUESTION_CACHE
 from compiler.backends.epub.book import CHAPTER_CACHE
@@ -102,3 +105,92 @@ def test_an_uncommitted_edit_reads_renders_and_makes_the_api_and_anki_notes_of_i
     cold = tmp_path / "cold"
     run_build(bank, cold, only=only)
     assert outputs(out) == outputs(cold)
+
+
+class Calls:
+    """Counts the calls of a function (those whose first argument is a path under `under`, when
+    given) and still makes them."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, owner: object, name: str, under: Path | None = None):
+        self.count = 0
+        real = getattr(owner, name)
+
+        def counted(*args: object, **kwargs: object) -> object:
+            first = args[0] if args else None
+            if under is None or (isinstance(first, Path) and first.is_relative_to(under)):
+                self.count += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, counted)
+
+
+def test_an_uncommitted_edit_writes_and_reads_only_the_api_documents_that_show_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unchanged document, made again from the cache, is known by the hash and stat its last
+    build recorded: no output is read to compare it, nor hashed again to record it. Written
+    are the question's document, all.json and index.json (whose `updated` moved)."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    bank = committed_bank(tmp_path, COMMITTED)
+    out = tmp_path / "out"
+    run_build(bank, out, only=["api"])
+    edit(
+        bank / "02-models" / "01-sgd.md",
+        "for epoch in range(n_epochs):",
+        "for epoch in range(n_epochs):  # 每一轮",
+        COMMITTED + 600,
+    )
+    compared = Calls(monkeypatch, output, "_unchanged", out / "api")
+    written = Calls(monkeypatch, output, "_write_temporary", out / "api")
+    hashed = Calls(monkeypatch, state, "file_digest", out / "api")
+    before = outputs(out)
+    result = run_build(bank, out, only=["api"])
+    changed = {name for name, digest in outputs(out).items() if before.get(name) != digest}
+    assert changed == {f"api/v1/{n}" for n in ("questions/sgd-pseudocode.json", "all.json", "index.json")}
+    assert written.count == len(changed)
+    assert (compared.count, hashed.count) == (0, 0)
+    assert len(result.written["api"]) > 20  # the others are still outputs of the build
+    cold = tmp_path / "cold"
+    run_build(bank, cold, only=["api"])
+    assert outputs(out) == outputs(cold)
+
+
+def test_an_output_touched_or_changed_by_hand_is_compared_and_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file whose stat is not the recorded one is read: touched, with the right bytes, it is
+    left alone; edited by hand, it is written again."""
+    bank = committed_bank(tmp_path, COMMITTED)
+    out = tmp_path / "out"
+    run_build(bank, out, only=["api"])
+    touched, edited = out / "api/v1/chapters/01-basics.json", out / "api/v1/questions/sgd-pseudocode.json"
+    right = {p: p.read_bytes() for p in (touched, edited)}
+    os.utime(touched, (COMMITTED, COMMITTED))
+    edited.write_bytes(b"{}\n")
+    (bank / "tags.yaml").write_text((bank / "tags.yaml").read_text("utf-8") + "\n", "utf-8")  # a build runs
+    compared = Calls(monkeypatch, output, "_unchanged", out / "api")
+    run_build(bank, out, only=["api"])
+    assert compared.count == 2  # those two, and none of the files still as recorded
+    assert {p: p.read_bytes() for p in right} == right
+    assert touched.stat().st_mtime == COMMITTED
+
+
+def test_an_edit_makes_one_question_s_anki_notes_and_never_unpacks_the_previous_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The notes of the package the last build wrote are known from the cache (by its bytes),
+    so comparing with it costs no unpacking; only the edited question's notes are made."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    bank = committed_bank(tmp_path, COMMITTED)
+    out = tmp_path / "out"
+    run_build(bank, out, only=["anki"])
+    edit(
+        bank / "02-models" / "01-sgd.md",
+        "for epoch in range(n_epochs):",
+        "for epoch in range(n_epochs):  # 每一轮",
+        COMMITTED + 600,
+    )
+    unpacked = Calls(monkeypatch, anki_backend, "note_fields")
+    made = Calls(monkeypatch, anki_backend.AnkiBackend, "_note_data")
+    run_build(bank, out, only=["anki"])
+    assert (unpacked.count, made.count) == (0, 1)

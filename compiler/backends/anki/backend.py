@@ -45,10 +45,11 @@ from compiler.backends.anki.notetypes import (
     qa_model,
     reverse_formula_model,
 )
-from compiler.backends.anki.package import note_fields, package_bytes
+from compiler.backends.anki.package import deck_fields, note_fields, package_bytes
 from compiler.backends.base import BuildContext, MathForm
 from compiler.cache import Cache, value_key
-from compiler.fingerprint import question_content
+from compiler.cache import key as cache_key
+from compiler.fingerprint import question_digest
 from compiler.identities import formula_keys
 from compiler.keypoints import MARK, card_number
 from compiler.links import question_url
@@ -61,6 +62,7 @@ from compiler.vocabulary import Vocabulary
 from schema.models import AnkiOptions, Formula, Occlusions
 
 NOTES_CACHE = "anki-notes"  # a question's notes: [kind, fields, tags, guid] each, in deck order
+FIELDS_CACHE = "anki-fields"  # a package's `note_fields`, by the sha256 of its bytes
 
 
 def deck_timestamp(bank: Bank) -> int:
@@ -202,7 +204,7 @@ class AnkiBackend:
         media = [asset.path for asset in bank.assets.values()]
         data = package_bytes(decks, media, deck_timestamp(bank))
         path = ctx.out_dir / f"{bank.stem}.apkg"
-        self._report_dropped(path, data, ctx)
+        self._report_dropped(path, data, deck_fields(decks), ctx)
         if ctx.removed_ids:
             search = " or ".join(f'"Id:{i}"' for i in ctx.removed_ids)
             ctx.note(
@@ -236,7 +238,7 @@ class AnkiBackend:
         context = [code, bank.config.language, options.model_dump(mode="json")]
         keys = {
             q.id: value_key(
-                *context, question_content(q), chapter_label(c), site_link(bank, q), repr(q.figures)
+                *context, question_digest(q), chapter_label(c), site_link(bank, q), repr(q.figures)
             )
             for c in bank.chapters
             for q in c.questions
@@ -453,17 +455,21 @@ class AnkiBackend:
         return Counter(n.model.model_id for d in decks for n in d.notes)
 
     @staticmethod
-    def _report_dropped(path: Path, data: bytes, ctx: BuildContext) -> None:
+    def _report_dropped(path: Path, data: bytes, now: dict[int, dict[str, str]], ctx: BuildContext) -> None:
         """Anki keeps what a package no longer has: name the formula notes that left this deck
-        (a renamed or removed formula) and the key-point cards left empty (a removed point)."""
+        (a renamed or removed formula) and the key-point cards left empty (a removed point).
+
+        `now`: the notes of `data`. What a package holds is cached by its bytes (`FIELDS_CACHE`),
+        so that the previous package, which this build wrote, is not unpacked again."""
+        now = compared_fields(now)
+        ctx.cache.put(FIELDS_CACHE, _fields_key(ctx.code, data), json.dumps(now, sort_keys=True))
         try:
-            before = note_fields(path.read_bytes())
+            before = previous_fields(path, ctx.cache, ctx.code)
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, sqlite3.Error) as exc:
             # no previous build, or a file that is not a package
             if path.exists():
                 ctx.note(f"could not read the previous {path.name} to compare it with: {exc}")
             return
-        now = note_fields(data)
         gone = sorted(set(before.get(FORMULA_MODEL_ID, {})) - set(now.get(FORMULA_MODEL_ID, {})))
         if gone:
             search = " or ".join(f'"Id:{i}"' for i in gone)
@@ -488,6 +494,28 @@ class AnkiBackend:
                     f"key point(s) {ids} of '{qid}' left the bank: their cards are empty now; "
                     "Tools > Empty Cards in Anki removes them (add the ids to retired_key_points)"
                 )
+
+
+def compared_fields(fields: dict[int, dict[str, str]]) -> dict[int, dict[str, str]]:
+    """Of `note_fields`, what `_report_dropped` compares: the formula notes' ids (their fields
+    left out), the diagram and key-point notes' clozes; not the question notes' answers."""
+    kept = {mid: notes for mid, notes in fields.items() if mid in (OCCLUSION_MODEL_ID, POINTS_MODEL_ID)}
+    if FORMULA_MODEL_ID in fields:
+        kept[FORMULA_MODEL_ID] = dict.fromkeys(fields[FORMULA_MODEL_ID], "")
+    return kept
+
+
+def _fields_key(code: str, apkg: bytes) -> str:
+    return cache_key(code, hashlib.sha256(apkg).hexdigest())
+
+
+def previous_fields(path: Path, cache: Cache, code: str) -> dict[int, dict[str, str]]:
+    """`note_fields` of the package at `path`: from the cache when this code made it."""
+    apkg = path.read_bytes()
+    known = cache.get(FIELDS_CACHE, _fields_key(code, apkg))
+    if known is not None:
+        return {int(mid): dict(fields) for mid, fields in json.loads(known).items()}
+    return compared_fields(note_fields(apkg))
 
 
 def _root_description(bank: Bank) -> str:

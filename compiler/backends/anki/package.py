@@ -16,6 +16,7 @@ import json
 import sqlite3
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import genanki
@@ -69,11 +70,21 @@ def note_fields(apkg: bytes) -> dict[int, dict[str, str]]:
             rows = conn.execute("SELECT mid, flds FROM notes ORDER BY id").fetchall()
         finally:
             conn.close()
+    return fields_by_notetype((int(mid), str(flds).split("\x1f")) for mid, flds in rows)
+
+
+def deck_fields(decks: list[genanki.Deck]) -> dict[int, dict[str, str]]:
+    """`note_fields` of the package of `decks`, without writing it: notes are numbered in the
+    order the decks hold them (`write_to_db` counts their ids up in that order)."""
+    return fields_by_notetype((n.model.model_id, list(n.fields)) for d in decks for n in d.notes)
+
+
+def fields_by_notetype(notes: Iterable[tuple[int, list[str]]]) -> dict[int, dict[str, str]]:
+    """(notetype id, fields) of every note, in id order, as `note_fields` gives them."""
     found: dict[int, dict[str, str]] = {}
-    for mid, flds in rows:
-        fields = str(flds).split("\x1f")
+    for mid, fields in notes:
         if len(fields) == 5 and fields[0].startswith("{{c"):  # image occlusion: Comments names it
-            found.setdefault(int(mid), {})[fields[4]] = fields[0]
+            found.setdefault(mid, {})[fields[4]] = fields[0]
             continue
-        found.setdefault(int(mid), {})[fields[0]] = fields[2] if len(fields) > 2 else ""
+        found.setdefault(mid, {})[fields[0]] = fields[2] if len(fields) > 2 else ""
     return found

@@ -1,9 +1,10 @@
 """JSON API backend: a static, versioned API any web server can serve (build/api/v1/).
 
-Each question's document is cached as the JSON text it is written as, by what it is made from
-(`QUESTION_CACHE`); `all.json` is spliced from those texts and the lists of the index, chapter,
-tag and company documents from each question's summary, serialised once (`splice`): an edit
-serialises one question again, not the bank twice and its summaries five times."""
+Each question's document and its summary are cached as the UTF-8 JSON they are written as, by
+what they are made from (`QUESTION_CACHE`, one entry read with the others in a few queries);
+`all.json` is spliced from those texts and the lists of the index, chapter, tag and company
+documents from the summaries (`splice`): an edit serialises one question again, not the bank
+twice and its summaries five times, and nothing is encoded again."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pydantic import BaseModel
 
 from compiler.backends.base import BuildContext, MathForm
 from compiler.cache import value_key
-from compiler.fingerprint import question_content
+from compiler.fingerprint import question_digest
 from compiler.keypoints import card_number, spans
 from compiler.links import question_url
 from compiler.markup import MARKDOWN_IMAGE, replace_image_sources
@@ -42,35 +43,31 @@ def dump_text(doc: BaseModel | dict[str, object]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
 
 
-def splice(doc: BaseModel, parts: dict[str, str | list[str]]) -> str:
-    """`dump_text(doc)` with the field `name` of each of `parts` written from texts made before:
-    a value's `dump_text`, or a list's items' (the field's value in `doc` is left out).
+def splice(doc: BaseModel, parts: dict[str, bytes | list[bytes]]) -> bytes:
+    """`dump_text(doc)` in UTF-8 with the field `name` of each of `parts` written from texts made
+    before: a value's `dump_text`, or a list's items' (the field's value in `doc` is left out).
     `json.dumps` writes a nested value as it writes it alone, every line but the first indented
-    as deep as the line it starts on (a JSON string holds no line break)."""
+    as deep as the line it starts on (a JSON string holds no line break, and in UTF-8 no byte of
+    another character is a line break)."""
     data = doc.model_dump(mode="json")
     marks = {name: f"{_MARK}{name}" for name in parts}
-    text = dump_text({**data, **marks})
+    text = dump_text({**data, **marks}).encode("utf-8")
     for name, part in parts.items():
-        token = json.dumps(marks[name], ensure_ascii=False)
+        token = json.dumps(marks[name], ensure_ascii=False).encode("utf-8")
         assert text.count(token) == 1
         at = text.index(token)
-        line = text[text.rfind("\n", 0, at) + 1 : at]
-        lead = " " * (len(line) - len(line.lstrip(" ")))
-        if isinstance(part, str):
-            value = part.replace("\n", "\n" + lead)
+        line = text[text.rfind(b"\n", 0, at) + 1 : at]
+        lead = b" " * (len(line) - len(line.lstrip(b" ")))
+        if isinstance(part, bytes):
+            value = part.replace(b"\n", b"\n" + lead)
         elif part:
-            inner = lead + "  "
-            value = (
-                "[\n" + ",\n".join(inner + p.replace("\n", "\n" + inner) for p in part) + "\n" + lead + "]"
-            )
+            inner = lead + b"  "
+            indented = (b",\n" + inner).join(p.replace(b"\n", b"\n" + inner) for p in part)
+            value = b"[\n" + inner + indented + b"\n" + lead + b"]"
         else:
-            value = "[]"
+            value = b"[]"
         text = text[:at] + value + text[at + len(token) :]
     return text
-
-
-def _encoded(text: str) -> bytes:
-    return (text + "\n").encode("utf-8")
 
 
 def tag_path(tag: str) -> str:
@@ -107,20 +104,20 @@ class ApiBackend:
                 page_url=question_url(bank, q.id),
             )
 
-        summaries = {q.id: dump_text(summary(q)) for q in questions}  # each once, for five documents
+        summaries: dict[str, bytes] = {}  # each once, for five documents
 
-        def listed(members: list[Question]) -> dict[str, str | list[str]]:
+        def listed(members: list[Question]) -> dict[str, bytes | list[bytes]]:
             return {"questions": [summaries[q.id] for q in members]}
 
         files: dict[str, bytes] = {}
-        texts: list[str] = []  # every question's document, as JSON text
+        texts: list[bytes] = []  # every question's document, as UTF-8 JSON
         keys = [
             value_key(
                 ctx.code,
                 bank.mathml_by,  # the MathML of its formulas
                 base,
                 order,
-                question_content(q),
+                question_digest(q),
                 str(q.path),
                 [[a.name, str(a.path)] for a in q.assets],
                 question_url(bank, q.id),
@@ -128,10 +125,12 @@ class ApiBackend:
             )
             for order, q in enumerate(questions, start=1)
         ]
-        known = ctx.cache.get_many(QUESTION_CACHE, keys)
+        known = ctx.cache.get_many_bytes(QUESTION_CACHE, keys)
         for order, (q, k) in enumerate(zip(questions, keys, strict=True), start=1):
             if k in known:
-                texts.append(known[k])
+                # the summary, NUL, the document (JSON escapes a NUL in a string: none is raw)
+                summaries[q.id], _, text = known[k].partition(b"\0")
+                texts.append(text)
                 continue
             chapter = chapters[q.chapter_slug]
             doc = api.Question(
@@ -171,12 +170,13 @@ class ApiBackend:
                 page_url=question_url(bank, q.id),
                 media=[f"{base}/media/{a.name}" for a in q.assets],
             )
-            texts.append(dump_text(doc))
-            ctx.cache.put(QUESTION_CACHE, k, texts[-1])
+            summaries[q.id] = dump_text(summary(q)).encode("utf-8")
+            texts.append(dump_text(doc).encode("utf-8"))
+            ctx.cache.put_bytes(QUESTION_CACHE, k, summaries[q.id] + b"\0" + texts[-1])
 
         for c in bank.chapters:
             listing: BaseModel = api.Chapter(slug=c.slug, number=c.number, title=c.title, questions=[])
-            files[f"chapters/{c.slug}.json"] = _encoded(splice(listing, listed(list(c.questions))))
+            files[f"chapters/{c.slug}.json"] = splice(listing, listed(list(c.questions))) + b"\n"
         tag_members: dict[str, list[Question]] = {}
         for q in questions:
             for tag in q.tags:
@@ -188,12 +188,12 @@ class ApiBackend:
         for tag, members in sorted(tag_members.items()):
             description = bank.tags.get(tag, bank.tags.get(tag.split("/")[0], ""))
             listing = api.Tag(tag=tag, description=description, questions=[])
-            files[f"tags/{tag_path(tag)}.json"] = _encoded(splice(listing, listed(members)))
+            files[f"tags/{tag_path(tag)}.json"] = splice(listing, listed(members)) + b"\n"
         used_companies = [c for c in bank.companies if any(c in q.companies for q in questions)]
         for company in used_companies:
             listing = api.Company(name=company.name, slug=company.slug, aliases=company.aliases, questions=[])
             members = [q for q in questions if company in q.companies]
-            files[f"companies/{company.slug}.json"] = _encoded(splice(listing, listed(members)))
+            files[f"companies/{company.slug}.json"] = splice(listing, listed(members)) + b"\n"
         index = api.Index(
             title=bank.title,
             slug=bank.stem,
@@ -235,15 +235,14 @@ class ApiBackend:
             questions=[],
         )
         index_text = splice(index, listed(questions))
-        files["index.json"] = _encoded(index_text)
-        files["all.json"] = _encoded(
-            splice(api.All(index=index, questions=[]), {"index": index_text, "questions": texts})
-        )
+        files["index.json"] = index_text + b"\n"
+        all_parts: dict[str, bytes | list[bytes]] = {"index": index_text, "questions": texts}
+        files["all.json"] = splice(api.All(index=index, questions=[]), all_parts) + b"\n"
         for q, text in zip(questions, texts, strict=True):
-            files[f"questions/{q.id}.json"] = _encoded(text)
+            files[f"questions/{q.id}.json"] = text + b"\n"
         written = [ctx.write(root / name, data) for name, data in sorted(files.items())]
-        for name, text in all_schemas().items():
-            written.append(ctx.write(root / "schema" / name, text.encode("utf-8")))
+        for name, schema in all_schemas().items():
+            written.append(ctx.write(root / "schema" / name, schema.encode("utf-8")))
         written.append(ctx.write(root / "openapi.json", dump(openapi(bank, base))))
         for asset in bank.assets.values():
             written.append(ctx.write(root / "media" / asset.name, asset.path.read_bytes()))
