@@ -23,7 +23,7 @@ import yaml
 
 from compiler.backends.pdf import merge
 from compiler.backends.pdf.fonts import check_cjk_font
-from compiler.backends.pdf.mathboxes import break_tex, svg_art
+from compiler.backends.pdf.mathboxes import UnsupportedSvg, break_tex, svg_art
 from compiler.backends.pdf.render import LocalFetcher, RefusedResource, RenderedPdf, layout_document
 from compiler.backends.pdf.sheets import chapter_views, geometry, sheet_html
 from compiler.build import BuildResult, build
@@ -498,6 +498,18 @@ def test_svg_art_converts_quadratic_curves_and_rects() -> None:
     art = svg_art(svg)
     assert art.ops == "0 g 0 0 m 1 0 l 1.67 0 2 0.33 2 1 c h f 1 2 3 0.5 re f"
     assert (art.x, art.y, art.width, art.height, art.depth) == (0, -9.5, 10, 12, 2.5)
+
+
+def test_svg_art_writes_numbers_to_two_decimals_without_trailing_zeros() -> None:
+    def ops(d: str) -> str:
+        return svg_art(f'<svg viewBox="0 0 1 1"><path d="{d}" /></svg>').ops
+
+    assert ops("M 1.5 2.004 L 10.001 -0.004 L -0 100.109 Z") == "0 g 1.5 2 m 10 0 l 0 100.11 l h f"
+    assert ops("M 0.25 -0.5 L -10.25 0.1") == "0 g 0.25 -0.5 m -10.25 0.1 l f"
+    assert svg_art('<svg viewBox="0 0 1 1"></svg>').ops == "0 g"
+    for wrong in ("M 1 2 C 1 2 3 4 5 6", "M 1", "M1 2", "Q 1 2 3 L", "Z 1"):
+        with pytest.raises(UnsupportedSvg):
+            ops(wrong)
 
 
 def test_wide_formulas_break_at_natural_points() -> None:

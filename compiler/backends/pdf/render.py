@@ -9,6 +9,7 @@
 - Layout: questions are `break-inside: avoid` boxes; the layout is inspected afterwards to name
   any question that was still split (one taller than a whole column) and to find where each
   formula box landed.
+- Columns: laid out once per page instead of twice (see `compiler.backends.pdf.columns`).
 - Math: formulas are drawn into those boxes as PDF paths after layout (see `compiler.backends.pdf.mathboxes`).
 - Written for WeasyPrint 70 (its `URLFetcher` class API, and the finisher of `write_pdf`).
 """
@@ -31,6 +32,7 @@ import pydyf
 import weasyprint
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from compiler.backends.pdf.columns import fast_columns
 from compiler.backends.pdf.fonts import INSTALL_HINT
 from compiler.backends.pdf.mathboxes import MATH_CLASS, MathArt
 
@@ -198,7 +200,8 @@ class Layout:
 def layout_document(html: str, fetcher: LocalFetcher, base: Path) -> Any:
     """WeasyPrint's laid-out document (a `weasyprint.Document`)."""
     base_url = base.resolve().as_uri() + "/"
-    return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render()
+    with fast_columns():  # the same layout, without a pass of it that is thrown away
+        return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render()
 
 
 def render_pdf(
