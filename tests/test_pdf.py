@@ -19,12 +19,19 @@ from typing import Any
 
 import pypdf
 import pytest
+import weasyprint
 import yaml
 
 from compiler.backends.pdf import merge
 from compiler.backends.pdf.fonts import check_cjk_font
 from compiler.backends.pdf.mathboxes import UnsupportedSvg, break_tex, svg_art
-from compiler.backends.pdf.render import LocalFetcher, RefusedResource, RenderedPdf, layout_document
+from compiler.backends.pdf.render import (
+    LocalFetcher,
+    RefusedResource,
+    RenderedPdf,
+    font_configuration,
+    layout_document,
+)
 from compiler.backends.pdf.sheets import chapter_views, geometry, sheet_html
 from compiler.build import BuildResult, build
 from compiler.cache import Cache
@@ -484,6 +491,26 @@ def test_real_bank_layout_keeps_questions_whole_and_headings_with_them(real_bank
         assert (heading.page, heading.x) == (first.page, first.x)
         assert 0 <= heading.y - first.y < 2
         assert heading.y + heading.height < first.y + first.height  # the question follows it there
+
+
+def test_documents_share_a_font_configuration_and_give_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def doc(text: str) -> str:
+        return f"<p>{text}</p><pre><code>for i in range(3): print(i)</code></pre><p><b>{text}</b></p>"
+
+    first, second = doc("梯度下降 gradient descent"), doc("交并比 IoU, 非极大值抑制")
+    fetcher = LocalFetcher({}, (tmp_path,))
+    # each document with a configuration of its own, as WeasyPrint does by default
+    alone = weasyprint.HTML(string=second, base_url=tmp_path.as_uri() + "/").render().write_pdf()
+    fonts = ("a font",)
+    layout_document(first, fetcher, tmp_path, fonts)
+    assert layout_document(second, fetcher, tmp_path, fonts).write_pdf() == alone
+    assert font_configuration(fonts) is font_configuration(fonts)
+    assert font_configuration(("another font",)) is not font_configuration(fonts)
+    shared = font_configuration(fonts)
+    monkeypatch.setattr(os, "getpid", lambda: -1)  # a forked worker makes its own
+    assert font_configuration(fonts) is not shared
 
 
 # ---- math: SVG outlines to PDF, and line breaks for wide display formulas --------------------
