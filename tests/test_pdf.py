@@ -19,12 +19,19 @@ from typing import Any
 
 import pypdf
 import pytest
+import weasyprint
 import yaml
 
 from compiler.backends.pdf import merge
 from compiler.backends.pdf.fonts import check_cjk_font
-from compiler.backends.pdf.mathboxes import break_tex, svg_art
-from compiler.backends.pdf.render import LocalFetcher, RefusedResource, RenderedPdf, layout_document
+from compiler.backends.pdf.mathboxes import UnsupportedSvg, break_tex, svg_art
+from compiler.backends.pdf.render import (
+    LocalFetcher,
+    RefusedResource,
+    RenderedPdf,
+    font_configuration,
+    layout_document,
+)
 from compiler.backends.pdf.sheets import chapter_views, geometry, sheet_html
 from compiler.build import BuildResult, build
 from compiler.cache import Cache
@@ -486,6 +493,26 @@ def test_real_bank_layout_keeps_questions_whole_and_headings_with_them(real_bank
         assert heading.y + heading.height < first.y + first.height  # the question follows it there
 
 
+def test_documents_share_a_font_configuration_and_give_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def doc(text: str) -> str:
+        return f"<p>{text}</p><pre><code>for i in range(3): print(i)</code></pre><p><b>{text}</b></p>"
+
+    first, second = doc("梯度下降 gradient descent"), doc("交并比 IoU, 非极大值抑制")
+    fetcher = LocalFetcher({}, (tmp_path,))
+    # each document with a configuration of its own, as WeasyPrint does by default
+    alone = weasyprint.HTML(string=second, base_url=tmp_path.as_uri() + "/").render().write_pdf()
+    fonts = ("a font",)
+    layout_document(first, fetcher, tmp_path, fonts)
+    assert layout_document(second, fetcher, tmp_path, fonts).write_pdf() == alone
+    assert font_configuration(fonts) is font_configuration(fonts)
+    assert font_configuration(("another font",)) is not font_configuration(fonts)
+    shared = font_configuration(fonts)
+    monkeypatch.setattr(os, "getpid", lambda: -1)  # a forked worker makes its own
+    assert font_configuration(fonts) is not shared
+
+
 # ---- math: SVG outlines to PDF, and line breaks for wide display formulas --------------------
 
 
@@ -498,6 +525,18 @@ def test_svg_art_converts_quadratic_curves_and_rects() -> None:
     art = svg_art(svg)
     assert art.ops == "0 g 0 0 m 1 0 l 1.67 0 2 0.33 2 1 c h f 1 2 3 0.5 re f"
     assert (art.x, art.y, art.width, art.height, art.depth) == (0, -9.5, 10, 12, 2.5)
+
+
+def test_svg_art_writes_numbers_to_two_decimals_without_trailing_zeros() -> None:
+    def ops(d: str) -> str:
+        return svg_art(f'<svg viewBox="0 0 1 1"><path d="{d}" /></svg>').ops
+
+    assert ops("M 1.5 2.004 L 10.001 -0.004 L -0 100.109 Z") == "0 g 1.5 2 m 10 0 l 0 100.11 l h f"
+    assert ops("M 0.25 -0.5 L -10.25 0.1") == "0 g 0.25 -0.5 m -10.25 0.1 l f"
+    assert svg_art('<svg viewBox="0 0 1 1"></svg>').ops == "0 g"
+    for wrong in ("M 1 2 C 1 2 3 4 5 6", "M 1", "M1 2", "Q 1 2 3 L", "Z 1"):
+        with pytest.raises(UnsupportedSvg):
+            ops(wrong)
 
 
 def test_wide_formulas_break_at_natural_points() -> None:

@@ -52,6 +52,7 @@ class Job:
     arts: dict[str, MathArt]
     assets: dict[str, Path]
     roots: tuple[Path, ...]
+    fonts: tuple[str, ...]  # the installed fonts (`FontCheck.families`)
 
 
 class PdfBackend:
@@ -86,7 +87,7 @@ class PdfBackend:
             answer_key = sheet == "drill" and options.drill_answer_key
             sheets[sheet] = sheet_parts(sheet, bank, views.chapters, geometry(options, sheet), answer_key)
         jobs = [
-            Job(part, {i: views.arts[i] for i in _BOX_ID.findall(part.html)}, assets, roots)
+            Job(part, {i: views.arts[i] for i in _BOX_ID.findall(part.html)}, assets, roots, fonts.families)
             for parts in sheets.values()
             for part in parts
         ]
@@ -143,7 +144,7 @@ def _render_all(jobs: list[Job], ctx: BuildContext, environment: str) -> dict[in
 
 def _render(job: Job) -> RenderedPdf:
     try:
-        return render_pdf(job.part.html, job.assets, job.roots, job.arts)
+        return render_pdf(job.part.html, job.assets, job.roots, job.arts, job.fonts)
     except PdfRenderError as exc:
         where = job.part.sheet + (f", {job.part.label}" if job.part.label else "")
         raise PdfRenderError(f"{where}: {exc}") from None

@@ -26,7 +26,6 @@ _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
 _DEPTH = re.compile(r"vertical-align: -([\d.]+)px")
 _ELEMENT = re.compile(r"<(path|rect)\b([^>]*)>")
 _ATTR = re.compile(r'([\w:-]+)="([^"]*)"')
-_COMMAND = re.compile(r"([MLQZ])([^MLQZ]*)")
 
 
 class UnsupportedSvg(Exception):
@@ -64,36 +63,49 @@ class MathArt:
         return cls(str(ops), float(x), float(y), float(width), float(height), float(depth))
 
 
-def _num(value: float) -> str:
-    text = f"{value:.2f}".rstrip("0").rstrip(".")  # 0.01 px: far below what print resolves
-    return "0" if text in ("-0", "") else text
+# Each PDF operator's numbers, to two decimals (0.01 px: far below what print resolves).
+_OPERATOR = {
+    "M": "%.2f %.2f m",
+    "L": "%.2f %.2f l",
+    "Q": "%.2f %.2f %.2f %.2f %.2f %.2f c",
+    "Z": "h",
+    "rect": "%.2f %.2f %.2f %.2f re",
+}
+# Then trailing zeros and a bare point are dropped, and -0 is 0. Every number is followed by a
+# space (its operator's letters follow it), and only a fraction can end in a zero there.
+_TRAILING_ZEROS = re.compile(r"\.?0+(?= )")
+_MINUS_ZERO = re.compile(r"(?<!\S)-0(?= )")
 
 
-def _path_ops(d: str) -> list[str]:
-    """SVG path data of absolute M/L/Q/Z (all ziamath writes) as PDF operators.
+def _path_ops(d: str, operators: list[str], numbers: list[float]) -> None:
+    """SVG path data of absolute M/L/Q/Z (all ziamath writes, each letter and number apart) as
+    PDF operators: their formats onto `operators`, their numbers onto `numbers`.
 
-    PDF has no quadratic curve: Q becomes the equivalent cubic (control points at 2/3)."""
-    ops: list[str] = []
+    PDF has no quadratic curve: Q becomes the equivalent cubic (control points at 2/3).
+    A formula has thousands of numbers: they are formatted all at once, by `svg_art`."""
+    tokens = d.split()
     cx = cy = 0.0
-    for letter, args in _COMMAND.findall(d):
-        n = [float(v) for v in args.split()]
-        if letter == "M" and len(n) == 2:
-            cx, cy = n
-            ops.append(f"{_num(cx)} {_num(cy)} m")
-        elif letter == "L" and len(n) == 2:
-            cx, cy = n
-            ops.append(f"{_num(cx)} {_num(cy)} l")
-        elif letter == "Q" and len(n) == 4:
-            qx, qy, x, y = n
-            c1 = (cx + 2 / 3 * (qx - cx), cy + 2 / 3 * (qy - cy))
-            c2 = (x + 2 / 3 * (qx - x), y + 2 / 3 * (qy - y))
-            ops.append(" ".join(_num(v) for v in (*c1, *c2, x, y)) + " c")
-            cx, cy = x, y
-        elif letter == "Z" and not n:
-            ops.append("h")
-        else:
-            raise UnsupportedSvg(f"path command {letter} {args.strip()!r}")
-    return ops
+    i, end = 0, len(tokens)
+    try:
+        while i < end:
+            letter = tokens[i]
+            if letter == "Q":
+                qx, qy, x, y = map(float, tokens[i + 1 : i + 5])
+                numbers += (cx + 2 / 3 * (qx - cx), cy + 2 / 3 * (qy - cy))
+                numbers += (x + 2 / 3 * (qx - x), y + 2 / 3 * (qy - y), x, y)
+                cx, cy = x, y
+                i += 5
+            elif letter == "L" or letter == "M":
+                cx, cy = float(tokens[i + 1]), float(tokens[i + 2])
+                numbers += (cx, cy)
+                i += 3
+            elif letter == "Z":
+                i += 1
+            else:
+                raise ValueError
+            operators.append(_OPERATOR[letter])
+    except (ValueError, IndexError):  # an unknown letter, a letter for a number, too few numbers
+        raise UnsupportedSvg(f"path command at {' '.join(tokens[i : i + 5])!r}") from None
 
 
 def svg_art(svg: str) -> MathArt:
@@ -103,17 +115,21 @@ def svg_art(svg: str) -> MathArt:
         raise UnsupportedSvg("expected a plain SVG with a viewBox, without transforms or <use>")
     x, y, width, height = (float(v) for v in box.groups())
     depth = _DEPTH.search(svg)
-    ops = ["0 g"]
+    operators: list[str] = []
+    numbers: list[float] = []
     for tag, attrs in _ELEMENT.findall(svg):
         a = dict(_ATTR.findall(attrs))
         if a.get("fill", "black") not in ("black", "#000", "#000000"):
             raise UnsupportedSvg(f"fill {a['fill']}")
         if tag == "path":
-            ops += _path_ops(a.get("d", ""))
+            _path_ops(a.get("d", ""), operators, numbers)
         else:
-            ops.append(" ".join(_num(float(a[k])) for k in ("x", "y", "width", "height")) + " re")
-        ops.append("f")
-    return MathArt(" ".join(ops), x, y, width, height, float(depth.group(1)) if depth else 0.0)
+            numbers += (float(a[k]) for k in ("x", "y", "width", "height"))
+            operators.append(_OPERATOR["rect"])
+        operators.append("f")
+    drawn = _MINUS_ZERO.sub("0", _TRAILING_ZEROS.sub("", " ".join(operators) % tuple(numbers)))
+    ops = f"0 g {drawn}" if drawn else "0 g"
+    return MathArt(ops, x, y, width, height, float(depth.group(1)) if depth else 0.0)
 
 
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\s+|.", re.DOTALL)
