@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import posixpath
+import sqlite3
 import subprocess
 import uuid
 import zipfile
@@ -461,6 +462,24 @@ def test_drawings_typeset_before_are_converted_without_typesetting_them_again(
     for math in maths:
         svg = cache.get("svg", mathsvg.svg_key(math))
         assert svg is not None
+        converted = cache.get("epub-svg", xhtml_module.EPUB_SVG.converted_key(math))
+        assert converted == svg_for_epub(svg, mathsvg.SCREEN_MATH_PX)
+
+
+def test_a_drawing_stored_corrupt_is_typeset_again_for_its_conversion(tmp_path: Path) -> None:
+    """A stored SVG that fails its checksum is not converted: it is typeset again, and the
+    conversion is made from the new drawing."""
+    maths = [Math("x^2 + y_1", False), Math("\\frac{a}{b}", True)]
+    cache = Cache(tmp_path / "cache")
+    assert mathsvg.typeset_all(maths, cache) == 2
+    cache.flush()
+    with sqlite3.connect(tmp_path / "cache" / "cache.sqlite") as db:
+        assert db.execute("UPDATE entries SET value = 'CORRUPT' WHERE namespace = 'svg'").rowcount == 2
+    cache = Cache(tmp_path / "cache")
+    assert mathsvg.typeset_all(maths, cache, conversions=[xhtml_module.EPUB_SVG]) == 2
+    for math in maths:
+        svg = cache.get("svg", mathsvg.svg_key(math))
+        assert svg is not None and svg.startswith("<svg")
         converted = cache.get("epub-svg", xhtml_module.EPUB_SVG.converted_key(math))
         assert converted == svg_for_epub(svg, mathsvg.SCREEN_MATH_PX)
 

@@ -112,8 +112,9 @@ def typeset_all(
         c: cache.missing(c.namespace, [c.converted_key(m, size_px) for m in maths]) for c in conversions
     }
     wanted = [tuple(c for c in conversions if c.converted_key(m, size_px) in unconverted[c]) for m in maths]
-    todo = [n for n, k in enumerate(svg_keys) if k in absent]
     drawn = cache.get_many("svg", [k for n, k in enumerate(svg_keys) if wanted[n] and k not in absent])
+    # typeset: what is not there, and a drawing to convert that did not read back sound
+    todo = [n for n, k in enumerate(svg_keys) if k in absent or (wanted[n] and k not in drawn)]
     svgs = imap_in_processes(_typeset, [(maths[n], size_px) for n in todo], chunksize=_CHUNK)
 
     def convert(n: int, svg: str) -> None:
@@ -126,7 +127,7 @@ def typeset_all(
         cache.put("svg", svg_keys[n], svg)
         convert(n, svg)
     for n, k in enumerate(svg_keys):
-        if wanted[n] and k not in absent:  # typeset before, not converted yet
+        if k in drawn:  # typeset before, not converted yet
             convert(n, drawn[k])
     return len(todo)
 
