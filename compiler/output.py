@@ -74,6 +74,12 @@ class Written:
     size: int
     mtime_ns: int
 
+    @classmethod
+    def of(cls, path: Path, digest: str) -> Written:
+        """The record of `path` as it is now, whose content hash is `digest`."""
+        stat = path.stat()
+        return cls(digest, stat.st_size, stat.st_mtime_ns)
+
     def on_disk(self, path: Path) -> bool:
         """Whether `path` still has the stat it had when this was recorded."""
         try:
@@ -81,11 +87,6 @@ class Written:
         except OSError:
             return False
         return (stat.st_size, stat.st_mtime_ns) == (self.size, self.mtime_ns)
-
-
-def _written(path: Path, digest: str) -> Written:
-    stat = path.stat()
-    return Written(digest, stat.st_size, stat.st_mtime_ns)
 
 
 class StagedWrites:
@@ -108,14 +109,14 @@ class StagedWrites:
         digest = hashlib.sha256(data).hexdigest()
         name = str(path)
         before = self._known.get(name)
-        same = before is not None and before.sha256 == digest and before.size == len(data)
+        same = before is not None and (before.sha256, before.size) == (digest, len(data))
         if same and before is not None and before.on_disk(path):
             self.records[name] = before
             return
         if before is None or before.sha256 == digest:  # not recorded, or touched since: compare
             self.compared += 1
             if _unchanged(path, data):
-                self.records[name] = _written(path, digest)
+                self.records[name] = Written.of(path, digest)
                 return
         self._staged.append((_write_temporary(path, data), path, digest))
 
@@ -125,7 +126,7 @@ class StagedWrites:
         os.sync()
         for tmp, path, digest in self._staged:
             os.replace(tmp, path)
-            self.records[str(path)] = _written(path, digest)
+            self.records[str(path)] = Written.of(path, digest)
         self._staged.clear()
 
     def discard(self) -> None:

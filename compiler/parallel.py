@@ -14,7 +14,7 @@ R = TypeVar("R")
 def map_in_processes(fn: Callable[..., R], jobs: Sequence[tuple[Any, ...]], chunksize: int = 1) -> list[R]:
     """`fn(*job)` for every job, in order: in this process when one worker would do (one core, or
     no more than one chunk of jobs), otherwise in a pool of forked processes, one per core."""
-    workers = min(os.cpu_count() or 1, -(-len(jobs) // chunksize))
+    workers = _workers(jobs, chunksize)
     if workers <= 1:
         return [fn(*job) for job in jobs]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
@@ -26,7 +26,7 @@ def imap_in_processes(
 ) -> Iterator[R]:
     """`map_in_processes`, each result as soon as it and those before it are done: this process
     works on them while the others go on."""
-    workers = min(os.cpu_count() or 1, -(-len(jobs) // chunksize))
+    workers = _workers(jobs, chunksize)
     if workers <= 1:
         yield from (fn(*job) for job in jobs)
         return
@@ -37,3 +37,8 @@ def imap_in_processes(
 def _call(fn_and_job: tuple[Callable[..., R], tuple[Any, ...]]) -> R:
     fn, job = fn_and_job
     return fn(*job)
+
+
+def _workers(jobs: Sequence[tuple[Any, ...]], chunksize: int) -> int:
+    """One process per core, and no more than there are chunks of jobs."""
+    return min(os.cpu_count() or 1, -(-len(jobs) // chunksize))

@@ -115,8 +115,7 @@ def record_outputs(
         name = str(p)
         record = records.get(name)
         if record is None:
-            stat = p.stat()
-            record = Written(file_digest(p), stat.st_size, stat.st_mtime_ns)
+            record = Written.of(p, file_digest(p))
         now[_relative(out, name)] = [record.sha256, record.size, record.mtime_ns]
     before = _read_outputs(out, backend, stem)[1]
     for rel in set(before) - set(now):
