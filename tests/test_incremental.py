@@ -48,6 +48,16 @@ def edit(question: Path, old: str, new: str, when: int) -> None:
     os.utime(question, (when, when))  # the same day as the commit: the dates shown stay
 
 
+SGD = Path("02-models") / "01-sgd.md"  # the last question, alone in chapter 2
+
+
+def edit_answer(bank: Path, when: int = COMMITTED + 600) -> Path:
+    """A comment added to a line of SGD's answer (not committed); the question's file."""
+    question = bank / SGD
+    edit(question, "for epoch in range(n_epochs):", "for epoch in range(n_epochs):  # 每一轮", when)
+    return question
+
+
 def test_an_uncommitted_edit_makes_again_only_the_pages_that_show_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -57,12 +67,9 @@ def test_an_uncommitted_edit_makes_again_only_the_pages_that_show_it(
     run_build(bank, out, only=ONLY)
     chapters, pages = cached(out, CHAPTER_CACHE), cached(out, QUESTION_CACHE)
     assert (len(chapters), len(pages)) == (2, 3)  # two chapters, three questions
-    question = bank / "02-models" / "01-sgd.md"  # the last question, alone in chapter 2
 
     # An answer: its chapter of the book, its own page of the site.
-    edit(
-        question, "for epoch in range(n_epochs):", "for epoch in range(n_epochs):  # 每一轮", COMMITTED + 600
-    )
+    question = edit_answer(bank)
     run_build(bank, out, only=ONLY)
     assert len(cached(out, CHAPTER_CACHE) - chapters) == 1
     assert len(cached(out, QUESTION_CACHE) - pages) == 1
@@ -96,10 +103,7 @@ def test_an_uncommitted_edit_reads_renders_and_makes_the_api_and_anki_notes_of_i
     before = {n: cached(out, n) for n in namespaces}
     # three questions; the one with a figure is finished every time (its image is another file)
     assert [len(before[n]) for n in namespaces] == [3, 2, 3, 3]
-    question = bank / "02-models" / "01-sgd.md"
-    edit(
-        question, "for epoch in range(n_epochs):", "for epoch in range(n_epochs):  # 每一轮", COMMITTED + 600
-    )
+    edit_answer(bank)
     run_build(bank, out, only=only)
     assert {n: len(cached(out, n) - before[n]) for n in namespaces} == dict.fromkeys(namespaces, 1)
     cold = tmp_path / "cold"
@@ -134,12 +138,7 @@ def test_an_uncommitted_edit_writes_and_reads_only_the_api_documents_that_show_i
     bank = committed_bank(tmp_path, COMMITTED)
     out = tmp_path / "out"
     run_build(bank, out, only=["api"])
-    edit(
-        bank / "02-models" / "01-sgd.md",
-        "for epoch in range(n_epochs):",
-        "for epoch in range(n_epochs):  # 每一轮",
-        COMMITTED + 600,
-    )
+    edit_answer(bank)
     compared = Calls(monkeypatch, output, "_unchanged", out / "api")
     written = Calls(monkeypatch, output, "_write_temporary", out / "api")
     hashed = Calls(monkeypatch, state, "file_digest", out / "api")
@@ -184,12 +183,7 @@ def test_an_edit_makes_one_question_s_anki_notes_and_never_unpacks_the_previous_
     bank = committed_bank(tmp_path, COMMITTED)
     out = tmp_path / "out"
     run_build(bank, out, only=["anki"])
-    edit(
-        bank / "02-models" / "01-sgd.md",
-        "for epoch in range(n_epochs):",
-        "for epoch in range(n_epochs):  # 每一轮",
-        COMMITTED + 600,
-    )
+    edit_answer(bank)
     unpacked = Calls(monkeypatch, anki_backend, "note_fields")
     made = Calls(monkeypatch, anki_backend.AnkiBackend, "_note_data")
     run_build(bank, out, only=["anki"])
