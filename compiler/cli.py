@@ -7,10 +7,11 @@ Each command imports what it runs when it runs: `--help`, and a build with nothi
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from compiler import __version__
 from compiler.registry import REGISTRY
@@ -166,6 +167,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser, commands = _parser()
     args = parser.parse_args(argv)
     return commands[args.command](args)
+
+
+def run() -> NoReturn:
+    """The command's process: `main`, then exit. What a build made lives until the end, and the
+    interpreter's last garbage collections would walk all of it (0.2 s after a cold build of the
+    real bank); frozen objects are left out of them and are still freed and finalised."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 def _progress(args: argparse.Namespace) -> Any:

@@ -48,7 +48,7 @@ def test_the_wheel_carries_what_the_compiler_reads(wheel: Path) -> None:
     assert "schema/bank.schema.json" in names
     assert "compiler/skeleton/source/01-basics/01-softmax.md" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "qbank = compiler.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "qbank = compiler.cli:run" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_install_init_and_build_outside_the_repository(wheel: Path, tmp_path: Path) -> None:
