@@ -55,8 +55,9 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool 
     keys = [key(RENDER_VERSION, version, *PANDOC_ARGS, *_sources(q)) for q in questions]
     code = value_key(shared_code_version(), package_version("nh3"))
     notation = [[rule.pattern, rule.message] for rule in bank.notation]
-    finished_keys = [_finished_key(code, k, q, notation) for k, q in zip(keys, questions, strict=True)]
-    finished = cache.get_many(FINISHED_CACHE, finished_keys)
+    root = bank.root.resolve()
+    finished_keys = [_finished_key(code, k, q, notation, root) for k, q in zip(keys, questions, strict=True)]
+    finished = _finished(cache.get_many(FINISHED_CACHE, finished_keys))
     todo = [i for i, k in enumerate(finished_keys) if k not in finished]
     html_found = cache.get_many("html", [keys[i] for i in todo])
     raw: dict[int, tuple[str, ...]] = {}
@@ -97,9 +98,12 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool 
     for i, q in enumerate(questions):
         remembered = finished.get(finished_keys[i])
         if remembered is not None:
-            title_html, answer_html, formulas_html, points_html = json.loads(remembered)
-            done = Rendered(title_html, answer_html, tuple(formulas_html), tuple(points_html))
-            rendered[q.id] = replace(q, assets=(), rendered=done)
+            done, figures_shown = remembered
+            if figures_shown:  # where each is used, for what the figures' checks report
+                locate = _locator(q, q.path.read_text(encoding="utf-8", errors="replace"), diags)
+                for asset in figures_shown:
+                    _collect(asset, locate, assets, used_at, diags)
+            rendered[q.id] = replace(q, assets=figures_shown, rendered=done)
             continue
         reported = len(diags)
         title_html, answer_html, *points_html = raw[i]
@@ -110,14 +114,7 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool 
         answer_html = sanitize(answer_html)
         _check_text(q, title_html, answer_html, locate, diags)
         for asset in q_assets:
-            used_at.setdefault(asset.name, locate(asset.name))
-            known = assets.setdefault(asset.name, asset)
-            if known.path != asset.path:
-                diags.error(
-                    locate(asset.name),
-                    f"two different images are named '{asset.name}'",
-                    f"rename one of {diags.relative(known.path)} and {diags.relative(asset.path)}",
-                )
+            _collect(asset, locate, assets, used_at, diags)
         note = _FOOTNOTE.search(q.title + "\n" + q.answer)
         if note:
             diags.warning(
@@ -159,12 +156,13 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool 
             tuple(glue_math_punctuation(p) for p in points),
         )
         rendered[q.id] = replace(q, assets=tuple(q_assets), rendered=glued)
-        if len(diags) == reported and not q_assets:  # what it reports, and its figures, are checked again
+        if len(diags) == reported:  # what it reports is checked again
             value = [
                 glued.title_html,
                 glued.answer_html,
                 list(glued.formulas_html),
                 list(glued.key_points_html),
+                [str(asset.path) for asset in q_assets],
             ]
             cache.put(FINISHED_CACHE, finished_keys[i], json.dumps(value, ensure_ascii=False))
     # Figures reach every output as they are: one rule, here, before any backend (compiler.figures).
@@ -173,12 +171,44 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool 
     return replace(bank, chapters=chapters, assets=dict(sorted(assets.items())), mathml=made_mathml)
 
 
-def _finished_key(code: str, html_key: str, q: Question, notation: list[list[str]]) -> str:
+def _finished_key(code: str, html_key: str, q: Question, notation: list[list[str]], root: Path) -> str:
     """What finishing a question reads besides its Markdown (in `html_key`): the code, its
-    formulas and their symbols, the notation rules. Not the file's path or the other files:
-    a question that has figures or reports anything is never remembered finished."""
+    formulas and their symbols, the notation rules, and where its images are looked for (its
+    file's folder, the source folder). Not the other files: a question that reports anything
+    is never remembered finished, and one whose figure is gone is finished again (`_finished`);
+    the figures themselves are checked every build (`check_figures`)."""
     formulas = [[f.tex, list(f.symbols)] for f in q.formulas]
-    return value_key(code, html_key, formulas, notation)
+    return value_key(code, html_key, formulas, notation, str(q.path.parent), str(root))
+
+
+def _finished(found: dict[str, str]) -> dict[str, tuple[Rendered, tuple[Asset, ...]]]:
+    """The finished questions the cache remembers (by key), those whose figures are all still
+    there: finishing a question again reports a figure that is gone."""
+    out = {}
+    for k, value in found.items():
+        title_html, answer_html, formulas_html, points_html, paths = json.loads(value)
+        figures = tuple(Asset(Path(path).name, Path(path)) for path in paths)
+        if all(asset.path.is_file() for asset in figures):
+            out[k] = (Rendered(title_html, answer_html, tuple(formulas_html), tuple(points_html)), figures)
+    return out
+
+
+def _collect(
+    asset: Asset,
+    locate: Callable[[str], Location],
+    assets: dict[str, Asset],
+    used_at: dict[str, Location],
+    diags: Diagnostics,
+) -> None:
+    """`asset` among the bank's `assets`, unless another file has its name (an error)."""
+    used_at.setdefault(asset.name, locate(asset.name))
+    known = assets.setdefault(asset.name, asset)
+    if known.path != asset.path:
+        diags.error(
+            locate(asset.name),
+            f"two different images are named '{asset.name}'",
+            f"rename one of {diags.relative(known.path)} and {diags.relative(asset.path)}",
+        )
 
 
 class TexChecks:

@@ -20,6 +20,7 @@ from compiler.backends.anki.backend import NOTES_CACHE
 from compiler.backends.api.backend import QUESTION_CACHE as API_QUESTION_CACHE
 from compiler.backends.epub.book import CHAPTER_CACHE
 from compiler.backends.site.pages import QUESTION_CACHE
+from compiler.build import build
 from compiler.loader import LOADED_CACHE
 from compiler.render import FINISHED_CACHE
 from tests.conftest import committed_bank, run_build
@@ -101,8 +102,8 @@ def test_an_uncommitted_edit_reads_renders_and_makes_the_api_and_anki_notes_of_i
     run_build(bank, out, only=only)
     namespaces = (LOADED_CACHE, FINISHED_CACHE, API_QUESTION_CACHE, NOTES_CACHE)
     before = {n: cached(out, n) for n in namespaces}
-    # three questions; the one with a figure is finished every time (its image is another file)
-    assert [len(before[n]) for n in namespaces] == [3, 2, 3, 3]
+    # three questions, one with a figure: each is remembered finished
+    assert [len(before[n]) for n in namespaces] == [3, 3, 3, 3]
     edit_answer(bank)
     run_build(bank, out, only=only)
     assert {n: len(cached(out, n) - before[n]) for n in namespaces} == dict.fromkeys(namespaces, 1)
@@ -188,3 +189,31 @@ def test_an_edit_makes_one_question_s_anki_notes_and_never_unpacks_the_previous_
     made = Calls(monkeypatch, anki_backend.AnkiBackend, "_note_data")
     run_build(bank, out, only=["anki"])
     assert (unpacked.count, made.count) == (0, 1)
+
+
+def test_a_question_remembered_finished_with_its_figure_still_reports_what_becomes_of_the_figure(
+    tmp_path: Path,
+) -> None:
+    """The question showing box.svg is taken finished from the cache like the others; its figure
+    is checked every build, and a figure deleted since makes the question finished again, which
+    reports it where the answer embeds it."""
+    bank = committed_bank(tmp_path, COMMITTED)
+    out = tmp_path / "out"
+    run_build(bank, out, only=["api"])
+    figure = bank / "figures" / "box.svg"
+    good = figure.read_bytes()
+
+    figure.write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    result = build(bank, out, only=["api"])
+    assert [Path(d.location.path).name for d in result.diags.errors] == ["box.svg"]
+
+    figure.unlink()
+    result = build(bank, out, only=["api"])
+    errors = [d.format() for d in result.diags.errors]
+    assert len(errors) == 1 and "02-confusion.md:27:" in errors[0] and "does not exist" in errors[0]
+
+    figure.write_bytes(good)
+    run_build(bank, out, only=["api"])
+    cold = tmp_path / "cold"
+    run_build(bank, cold, only=["api"])
+    assert outputs(out) == outputs(cold)
