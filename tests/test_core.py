@@ -31,7 +31,7 @@ from compiler.fingerprint import fingerprint
 from compiler.loader import LOADED_CACHE
 from compiler.math.forms import bank_math
 from compiler.math.mathml import mathml_for
-from compiler.output import ZIP_EPOCH, reproducible_zip, write_bytes_atomic
+from compiler.output import ZIP_EPOCH, StagedWrites, reproducible_zip, write_bytes_atomic
 from compiler.progress import Progress
 from compiler.render import FINISHED_CACHE
 from compiler.timestamps import content_time, content_timestamp
@@ -212,6 +212,40 @@ def test_atomic_write_keeps_the_old_file_when_interrupted(
         write_bytes_atomic(target, b"new and longer")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]  # no temporary file left
+
+
+def test_staged_files_reach_the_disk_before_they_replace_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few staged files are flushed one by one (not the machine's every dirty page), many with
+    one `sync`; each before any rename."""
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append("fsync")
+        real_fsync(fd)
+
+    def replace(src: str, dst: str) -> None:
+        events.append("replace")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "sync", lambda: events.append("sync"))
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+
+    def commit(count: int) -> None:
+        events.clear()
+        staged = StagedWrites()
+        for n in range(count):
+            staged.stage(tmp_path / f"{count}-{n}.json", f"{count} {n}".encode())
+        staged.commit()
+
+    commit(3)
+    assert events == ["fsync"] * 3 + ["replace"] * 3
+    commit(300)
+    assert events == ["sync"] + ["replace"] * 300
+    assert (tmp_path / "300-299.json").read_bytes() == b"300 299"
 
 
 def test_failing_backend_keeps_previous_output_and_others_finish(
