@@ -52,14 +52,20 @@ class Diagnostics:
     def __init__(self, root: Path | None = None) -> None:
         self._items: list[Diagnostic] = []
         self._root = root
+        self._relative: dict[str, str] = {}  # each path once: resolving one asks about every folder
 
     def relative(self, path: Path | str) -> str:
         """Paths are printed relative to the working directory when possible, like a compiler."""
+        known = self._relative.get(str(path))
+        if known is not None:
+            return known
         p = Path(path)
         try:
-            return str(p.resolve().relative_to(Path.cwd().resolve()))
+            found = str(p.resolve().relative_to(Path.cwd().resolve()))
         except ValueError:
-            return str(p)
+            found = str(p)
+        self._relative[str(path)] = found
+        return found
 
     def at(self, path: Path | str, line: int = 0, col: int = 0) -> Location:
         return Location(self.relative(path), line, col)
