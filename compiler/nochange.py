@@ -64,11 +64,18 @@ def _record_path(out: Path, options: str) -> Path:
     return out / ".state" / f"nochange-{digest}.json"
 
 
+# Folders below the source and the code that are no input: a bank kept at its repository's top
+# has .git/, whose files git changes on its own (its index, an automatic `git gc` packing the
+# objects of a large first commit while the first build runs); what of git decides the content
+# time is read by `_git_state`.
+_NOT_INPUTS = frozenset({"__pycache__", ".git"})
+
+
 def _walk(folder: Path) -> list[str]:
     """Every file below `folder`, as strings: pathlib costs more than the check itself at 10,000."""
     found = []
     for base, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        dirs[:] = sorted(d for d in dirs if d not in _NOT_INPUTS)
         found += [os.path.join(base, n) for n in sorted(names)]
     return found
 

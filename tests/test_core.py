@@ -456,6 +456,27 @@ def test_a_build_with_nothing_to_do_loads_nothing_and_reports_what_a_full_one_do
     assert code == 0 and index.read_bytes() == written and "compiler.loader" in modules
 
 
+def test_a_bank_at_the_top_of_its_repository_is_up_to_date_whatever_git_does_in_dot_git(
+    tmp_path: Path,
+) -> None:
+    """git changes files of .git/ on its own (an automatic `git gc` after a large first commit, a
+    refreshed index): the inputs of a build are the bank's files and what decides its content
+    time, so nothing else there makes the next build run again; a commit does."""
+    from compiler import nochange
+
+    bank = copy_bank(FIXTURE_BANK, tmp_path / "bank")
+    git(bank, "init", "-q")
+    git(bank, "add", "-A")
+    git(bank, "commit", "-qm", "bank")
+    out = tmp_path / "out"
+    before = nochange.snapshot(bank, out, "api").key
+    (bank / ".git" / "gc.log").write_text("warning: There are too many unreachable loose objects", "utf-8")
+    (bank / ".git" / "objects" / "pack" / "pack-0.keep").write_text("", "utf-8")
+    assert nochange.snapshot(bank, out, "api").key == before
+    git(bank, "commit", "-q", "--allow-empty", "-m", "a later commit", when=1_600_000_600)
+    assert nochange.snapshot(bank, out, "api").key != before
+
+
 def test_touched_output_is_rebuilt(tmp_path: Path) -> None:
     out = tmp_path / "out"
     run_build(FIXTURE_BANK, out, only=["api"])
