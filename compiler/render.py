@@ -99,10 +99,8 @@ def render_bank(bank: Bank, diags: Diagnostics, cache: Cache, with_mathml: bool 
         remembered = finished.get(finished_keys[i])
         if remembered is not None:
             done, figures_shown = remembered
-            if figures_shown:  # where each is used, for what the figures' checks report
-                locate = _locator(q, q.path.read_text(encoding="utf-8", errors="replace"), diags)
-                for asset in figures_shown:
-                    _collect(asset, locate, assets, used_at, diags)
+            for asset in figures_shown:  # where each is used, for what the figures' checks report
+                _collect(asset, _reading_locator(q, diags), assets, used_at, diags)
             rendered[q.id] = replace(q, assets=figures_shown, rendered=done)
             continue
         reported = len(diags)
@@ -201,7 +199,8 @@ def _collect(
     diags: Diagnostics,
 ) -> None:
     """`asset` among the bank's `assets`, unless another file has its name (an error)."""
-    used_at.setdefault(asset.name, locate(asset.name))
+    if asset.name not in used_at:  # the first place only: locating reads the question's text
+        used_at[asset.name] = locate(asset.name)
     known = assets.setdefault(asset.name, asset)
     if known.path != asset.path:
         diags.error(
@@ -373,6 +372,16 @@ def _render_batch(
             fragments.update(render([(q, i)]))
         result[i] = tuple(fragments.get((i, kind), "") for kind in _kinds(q))
     return result, made_mathml
+
+
+def _reading_locator(q: Question, diags: Diagnostics) -> Callable[[str], Location]:
+    """`_locator` for a question remembered finished, whose file is read only when a snippet is
+    to be located (a figure's first use, an error)."""
+
+    def locate(snippet: str) -> Location:
+        return _locator(q, q.path.read_text(encoding="utf-8", errors="replace"), diags)(snippet)
+
+    return locate
 
 
 def _locator(q: Question, text: str, diags: Diagnostics) -> Callable[[str], Location]:
